@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { main } from '../dist/src/cli/main.js';
+import { processIo } from '../dist/src/cli/io.js';
+
+try {
+  process.exitCode = await main(process.argv.slice(2), processIo());
+} catch (error) {
+  // A bug, not bad input: say so in one line, without a stack trace unless asked for.
+  process.stderr.write(`mdmgen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.MDMGEN_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+  process.exitCode = 2;
+}

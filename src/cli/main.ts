@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, type Io } from './io.js';
+
+// Only commander loads at startup; each command imports its own modules, so `mdmgen --help` stays fast.
+export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const failOn = () => new Option('--fail-on <severity>', 'exit 1 when a diagnostic at or above this severity remains').choices(['error', 'warning', 'info']).default('error');
+
+export function createProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('mdmgen')
+    .description('Compile one fleet.yaml into Messenger for Mac and iChat preference plists and configuration profiles.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run mdmgen --help for usage)');
+
+  program.command('build')
+    .description('validate FLEET, then write plists, profiles and manifest.json into DIR')
+    .argument('<fleet>', 'the fleet.yaml policy file')
+    .option('-o, --output <dir>', 'output folder (default: build/ next to FLEET)')
+    .addOption(new Option('--plist-format <format>', 'format of the preference plists').choices(['xml', 'binary']).default('xml'))
+    .addOption(failOn())
+    .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).build(io, fleet, options)));
+
+  program.command('validate')
+    .description('check FLEET and print its diagnostics; writes nothing')
+    .argument('<fleet>', 'the fleet.yaml policy file')
+    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json']).default('stylish'))
+    .addOption(failOn())
+    .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
+
+  program.command('init')
+    .description('write a commented fleet.yaml that builds cleanly into DIR')
+    .argument('[dir]', 'folder to write fleet.yaml into', '.')
+    .option('--force', 'replace an existing fleet.yaml')
+    .action(async (dir: string, options) => setExit(await (await import('./commands.js')).init(io, dir, options)));
+
+  program.command('schema')
+    .description('print the fleet.yaml JSON Schema (for editors and CI)')
+    .action(async () => setExit(await (await import('./commands.js')).schema(io)));
+
+  return program;
+}
+
+/** Runs the CLI on user arguments (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = createProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const informational = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      return informational ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  if (argv.length === 0) {
+    io.stderr(program.helpInformation());
+    return EXIT.usage;
+  }
+  return code;
+}

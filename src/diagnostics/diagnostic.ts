@@ -1,0 +1,113 @@
+export type Severity = 'error' | 'warning' | 'info';
+export type KeyPath = readonly (string | number)[];
+
+/** One problem, from any stage: YAML parsing, schema, catalogue, cross-key rules, build, audit. */
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  /** One sentence, never containing a secret or a whole user value. */
+  message: string;
+  /** Display path of the file the problem is in. */
+  file: string;
+  /** 1-based; absent when the problem has no place in a text file. */
+  line?: number;
+  column?: number;
+  /** Byte offset, for inputs that have no lines (invalid UTF-8, binary plists). */
+  offset?: number;
+  keyPath?: KeyPath;
+}
+
+/** Every code mdmgen emits, with its default severity. Codes are stable: users filter on them. */
+export const CODES = {
+  'io/unreadable': 'error',
+  'io/write-failed': 'error',
+  'yaml/invalid-utf8': 'error',
+  'yaml/too-large': 'error',
+  'yaml/syntax': 'error',
+  'yaml/duplicate-key': 'error',
+  'yaml/multiple-documents': 'error',
+  'yaml/alias-limit': 'error',
+  'yaml/too-deep': 'error',
+  'yaml/integer-out-of-range': 'error',
+  'yaml/not-finite': 'error',
+  'yaml/ambiguous-octal': 'error',
+  'yaml/reserved-key': 'error',
+  'yaml/invalid-character': 'error',
+  'yaml/warning': 'warning',
+  'schema/required': 'error',
+  'schema/unknown-key': 'error',
+  'schema/type': 'error',
+  'schema/value': 'error',
+  'pref/type': 'error',
+  'pref/not-applicable': 'warning',
+  'pref/unchecked-domain': 'warning',
+  'rule/port-range-order': 'error',
+  'rule/port-range-size': 'error',
+  'rule/port-range-incomplete': 'error',
+  'rule/port-range-disabled': 'warning',
+  'rule/port-conflict': 'error',
+  'rule/server-address-required': 'error',
+  'rule/kerberos-logon-name': 'error',
+  'rule/tcp-with-trust-anchor': 'warning',
+  'rule/kerberos-with-password': 'error',
+  'rule/template-without-directory': 'error',
+  'rule/group-name-collision': 'error',
+  'fleet/not-implemented': 'error',
+  'build/duplicate-identifier': 'error',
+} as const satisfies Record<string, Severity>;
+
+export type Code = keyof typeof CODES;
+
+const rank: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return rank[severity] >= rank[threshold];
+}
+
+export function isSeverity(value: string): value is Severity {
+  return Object.hasOwn(rank, value);
+}
+
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      compare(a.file, b.file) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      (a.offset ?? 0) - (b.offset ?? 0) ||
+      compare(a.code, b.code) ||
+      compare(a.message, b.message),
+  );
+}
+
+/** Drops diagnostics that say the same thing at the same place (a rule can fire once per group). */
+export function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const id = `${d.file}\0${d.line}\0${d.column}\0${d.code}\0${d.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+export function countBySeverity(diagnostics: readonly Diagnostic[]): Record<Severity, number> {
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const d of diagnostics) counts[d.severity]++;
+  return counts;
+}
+
+/** `preferences["com.microsoft.Messenger"].DisallowSave`, `accounts[0].host`. */
+export function displayKeyPath(keyPath: KeyPath): string {
+  let out = '';
+  for (const segment of keyPath) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out || '(document)';
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,176 @@
+import type { Catalog, PreferenceKey } from '../catalog/catalog.js';
+import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
+import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
+import { locate, type YamlSource } from '../source/yaml-source.js';
+import type { Fleet, Group, Manage, Policy, Setting } from './model.js';
+import { typeName } from './validate-schema.js';
+
+type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'value') => void;
+type Data = Record<string, unknown>;
+
+/**
+ * Turns the parsed document (integers as bigint, floats as number) into the Fleet model, typing every
+ * preference by the catalogue. Defensive about shape: the schema reports shape errors, this reports values.
+ */
+export function normalize(source: YamlSource, data: unknown, catalog: Catalog): { fleet: Fleet; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const report: Report = (code, message, keyPath, on = 'value') =>
+    diagnostics.push({ code, severity: CODES[code], message, file: source.file, keyPath, ...locate(source, keyPath, on) });
+  const root = asObject(data);
+  const organization = asObject(root.organization);
+  const base = readPolicy(root.preferences, ['preferences'], catalog, report);
+  const groups: Group[] = Object.entries(asObject(root.groups))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, raw]) => {
+      const group = asObject(raw);
+      const keyPath = ['groups', name];
+      return {
+        name,
+        slug: slugify(name),
+        ...(typeof group.description === 'string' && { description: group.description }),
+        keyPath,
+        policy: overlay(base, readPolicy(group.preferences, [...keyPath, 'preferences'], catalog, report)),
+      };
+    });
+  const fleet: Fleet = {
+    file: source.file,
+    organization: {
+      name: String(organization.name ?? ''),
+      identifier: String(organization.identifier ?? ''),
+      ...(typeof organization.domain === 'string' && { domain: organization.domain }),
+    },
+    base,
+    groups,
+  };
+  return { fleet, diagnostics };
+}
+
+function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report): Policy {
+  const policy = new Map<string, Map<string, Setting>>();
+  for (const [domain, keys] of Object.entries(asObject(raw))) {
+    const entry = catalog.get(domain);
+    if (!entry) report('pref/unchecked-domain', `${domain} is not in the catalogue: its keys are passed through unchecked`, [...at, domain], 'key');
+    const settings = new Map<string, Setting>();
+    for (const [key, written] of Object.entries(asObject(keys))) {
+      const keyPath = [...at, domain, key];
+      const known = entry?.keys.get(key);
+      if (entry && !known) continue; // the schema reports unknown keys, with a suggestion
+      const { value: rawValue, manage, valuePath } = unwrap(written, keyPath);
+      if (rawValue === null || rawValue === undefined) {
+        report('pref/type', `${key} has no value; write a value or remove the key`, valuePath);
+        continue;
+      }
+      const value = known ? typed(known, rawValue, valuePath, report) : passThrough(rawValue, valuePath, report);
+      if (value === undefined) continue;
+      if (known && known.status !== 'applies') {
+        report('pref/not-applicable', `${key}: the deployment guide says "${known.description}"; setting it has no effect`, keyPath, 'key');
+      }
+      settings.set(key, { key, value, manage, keyPath: valuePath, template: typeof value === 'string' && value.includes('{{') });
+    }
+    policy.set(domain, settings);
+  }
+  return policy;
+}
+
+/** `Key: value` or `Key: { value, manage }`. */
+function unwrap(written: unknown, keyPath: KeyPath): { value: unknown; manage: Manage; valuePath: KeyPath } {
+  if (isObject(written) && 'value' in written && Object.keys(written).every((k) => k === 'value' || k === 'manage')) {
+    const manage = written.manage;
+    return {
+      value: written.value,
+      manage: manage === 'once' || manage === 'often' ? manage : 'forced',
+      valuePath: [...keyPath, 'value'],
+    };
+  }
+  return { value: written, manage: 'forced', valuePath: keyPath };
+}
+
+function typed(key: PreferenceKey, value: unknown, keyPath: KeyPath, report: Report): PlistValue | undefined {
+  const fail = (expected: string) => {
+    report('pref/type', `${key.name} must be ${expected}, not ${typeName(value)}`, keyPath);
+    return undefined;
+  };
+  switch (key.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? value : fail('true or false');
+    case 'string':
+      return typeof value === 'string' ? value : fail('a string (quote it)');
+    case 'data': {
+      if (typeof value !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(value)) return fail('base64-encoded data');
+      return new Uint8Array(Buffer.from(value, 'base64'));
+    }
+    case 'integer': {
+      const expected = key.values
+        ? `one of ${Object.entries(key.values).map(([n, v]) => `${n} (${v})`).join(', ')}`
+        : 'an integer';
+      let number: number | undefined;
+      if (typeof value === 'string' && key.values && Object.hasOwn(key.values, value)) number = key.values[value];
+      else if (typeof value === 'bigint') number = Number(value);
+      else if (typeof value === 'number') {
+        report('pref/type', `${key.name} must be an integer; ${value} is written as a real${Number.isInteger(value) ? ` (write ${value}, without the decimal point)` : ''}`, keyPath);
+        return undefined;
+      }
+      if (number === undefined) return fail(expected);
+      if (key.values && !Object.values(key.values).includes(number)) {
+        report('pref/type', `${key.name} must be ${expected}, not ${number}`, keyPath);
+        return undefined;
+      }
+      if (!Number.isSafeInteger(number) || (key.minimum !== undefined && number < key.minimum) || (key.maximum !== undefined && number > key.maximum)) {
+        report('pref/type', `${key.name} must be between ${key.minimum ?? '-2^53'} and ${key.maximum ?? '2^53'}, not ${value}`, keyPath);
+        return undefined;
+      }
+      return number;
+    }
+  }
+}
+
+/** Values of domains outside the catalogue keep the types YAML gave them: 1 is an integer, 1.0 a real. */
+function passThrough(value: unknown, keyPath: KeyPath, report: Report): PlistValue | undefined {
+  if (value === null || value === undefined) {
+    report('pref/type', `${displayKeyPath(keyPath)} has no value; write a value or remove the key`, keyPath);
+    return undefined;
+  }
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  if (typeof value === 'number') return new Real(value);
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    const items = value.map((item, i) => passThrough(item, [...keyPath, i], report));
+    return items.every((item) => item !== undefined) ? (items as PlistValue[]) : undefined;
+  }
+  if (isObject(value)) {
+    const dict: Record<string, PlistValue> = Object.create(null) as Record<string, PlistValue>;
+    let ok = true;
+    for (const [k, v] of Object.entries(value)) {
+      const converted = passThrough(v, [...keyPath, k], report);
+      if (converted === undefined) ok = false;
+      else dict[k] = converted;
+    }
+    return ok ? (dict as PlistDict) : undefined;
+  }
+  report('pref/type', `${displayKeyPath(keyPath)} has a value a plist cannot hold (${typeName(value)})`, keyPath);
+  return undefined;
+}
+
+function overlay(base: Policy, overrides: Policy): Policy {
+  const merged = new Map<string, Map<string, Setting>>();
+  for (const [domain, settings] of base) merged.set(domain, new Map(settings));
+  for (const [domain, settings] of overrides) {
+    const target = merged.get(domain) ?? new Map<string, Setting>();
+    for (const [key, setting] of settings) target.set(key, setting);
+    merged.set(domain, target);
+  }
+  return merged;
+}
+
+/** A group name as a file name and identifier component: letters, digits, '-' and '_' only. */
+export function slugify(name: string): string {
+  return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+}
+
+function asObject(value: unknown): Data {
+  return isObject(value) ? value : {};
+}
+
+function isObject(value: unknown): value is Data {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { PROFILES_DIR } from '../catalog/catalog.js';
+import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
+import { locate, type YamlSource } from '../source/yaml-source.js';
+import type { Fleet, Policy, Setting } from './model.js';
+
+type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'value') => void;
+
+const DAEMON = 'com.microsoft.MessengerDaemon';
+const MIN_PORTS = 3; // seed 004, "To set the range of ports": "The minimum number of ports required in the range is 3."
+
+interface WellKnownPort { from: number; to: number; service: string }
+let wellKnown: WellKnownPort[] | undefined;
+function wellKnownPorts(): WellKnownPort[] {
+  wellKnown ??= (parse(readFileSync(new URL('ports.yaml', PROFILES_DIR), 'utf8')) as { wellKnown: WellKnownPort[] }).wellKnown;
+  return wellKnown;
+}
+
+/**
+ * The cross-key rules of the spec, run on the base policy and on every group's merged policy. A rule that
+ * fires on an inherited value reports it once, at the line that set it.
+ */
+export function checkRules(source: YamlSource, fleet: Fleet, data: Record<string, unknown>): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const report: Report = (code, message, keyPath, on = 'value') =>
+    diagnostics.push({ code, severity: CODES[code], message, file: source.file, keyPath, ...locate(source, keyPath, on) });
+  const hasTrust = Array.isArray(data.trust) && data.trust.length > 0;
+  const hasDirectory = data.directory !== undefined;
+
+  for (const policy of [fleet.base, ...fleet.groups.map((g) => g.policy)]) {
+    checkPortRange(policy, report);
+    checkServer(policy, report);
+    checkKerberos(policy, report);
+    checkTransport(policy, hasTrust, report);
+    if (!hasDirectory) checkTemplates(policy, report);
+  }
+  checkGroupNames(fleet, report);
+  checkAccounts(data.accounts, hasDirectory, report);
+  checkNotImplemented(data, report);
+  return diagnostics;
+}
+
+function get(policy: Policy, domain: string, key: string): Setting | undefined {
+  return policy.get(domain)?.get(key);
+}
+
+function checkPortRange(policy: Policy, report: Report): void {
+  const enabled = get(policy, DAEMON, 'PortRangeEnabled');
+  const min = get(policy, DAEMON, 'PortRangeMinSIPDynamicPort');
+  const max = get(policy, DAEMON, 'PortRangeMaxSIPDynamicPort');
+  if (enabled?.value !== 1) {
+    for (const bound of [min, max]) {
+      if (bound) report('rule/port-range-disabled', `${bound.key} has no effect unless PortRangeEnabled is 1`, bound.keyPath);
+    }
+    return;
+  }
+  if (!min || !max) {
+    const missing = !min ? 'PortRangeMinSIPDynamicPort' : 'PortRangeMaxSIPDynamicPort';
+    report('rule/port-range-incomplete', `PortRangeEnabled is 1, so ${missing} must be set too`, enabled.keyPath);
+    return;
+  }
+  const low = min.value as number;
+  const high = max.value as number;
+  if (low > high) {
+    report('rule/port-range-order', `PortRangeMinSIPDynamicPort (${low}) is above PortRangeMaxSIPDynamicPort (${high})`, max.keyPath);
+    return;
+  }
+  if (high - low + 1 < MIN_PORTS) {
+    report('rule/port-range-size', `the SIP port range ${low}-${high} has ${high - low + 1} port(s); the deployment guide requires at least ${MIN_PORTS}`, max.keyPath);
+  }
+  for (const port of wellKnownPorts()) {
+    if (port.from <= high && low <= port.to) {
+      const ports = port.from === port.to ? `port ${port.from}` : `ports ${port.from}-${port.to}`;
+      report('rule/port-conflict', `the SIP port range ${low}-${high} overlaps ${ports} (${port.service})`, min.keyPath);
+    }
+  }
+}
+
+function checkServer(policy: Policy, report: Report): void {
+  const mode = get(policy, DAEMON, 'RTCConfigurationMode');
+  const server = get(policy, DAEMON, 'RTCServerAddress');
+  if (mode?.value === 1 && (!server || server.value === '')) {
+    report('rule/server-address-required', 'RTCConfigurationMode is manual (1), so RTCServerAddress must name the Live Communications Server', mode.keyPath);
+  }
+}
+
+// seed 004, "Using Kerberos for Macintosh": with Kerberos "the user must type a fully qualified name in the
+// User ID box, such as someone@testserver.headquarters.corp.adatum.com".
+const QUALIFIED = /^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/;
+
+function checkKerberos(policy: Policy, report: Report): void {
+  const kerberos = get(policy, DAEMON, 'EnableKerberosLogin');
+  if (kerberos?.value !== true) return;
+  const logon = get(policy, DAEMON, 'UserLogonName');
+  if (!logon) {
+    report('rule/kerberos-logon-name', 'EnableKerberosLogin needs UserLogonName as a fully qualified name such as someone@corp.example.com', kerberos.keyPath);
+  } else if (!logon.template && !QUALIFIED.test(String(logon.value))) {
+    report('rule/kerberos-logon-name', 'UserLogonName must be fully qualified (user@realm, such as someone@corp.example.com) when EnableKerberosLogin is on', logon.keyPath);
+  }
+}
+
+function checkTransport(policy: Policy, hasTrust: boolean, report: Report): void {
+  const transport = get(policy, DAEMON, 'RTCTransport');
+  if (hasTrust && transport?.value === 2) {
+    report('rule/tcp-with-trust-anchor', 'RTCTransport is tcp (2) although trust anchors are configured for TLS; did you mean tls (4)?', transport.keyPath);
+  }
+}
+
+function checkTemplates(policy: Policy, report: Report): void {
+  for (const settings of policy.values()) {
+    for (const setting of settings.values()) {
+      if (setting.template) {
+        report('rule/template-without-directory', `${setting.key} uses a template, which needs a directory section that names the users`, setting.keyPath);
+      }
+    }
+  }
+}
+
+function checkGroupNames(fleet: Fleet, report: Report): void {
+  const bySlug = new Map<string, string>();
+  for (const group of fleet.groups) {
+    if (!group.slug) {
+      report('rule/group-name-collision', `group "${group.name}" has no letters or digits to name its files with`, group.keyPath, 'key');
+      continue;
+    }
+    const folded = group.slug.toLowerCase();
+    const other = bySlug.get(folded);
+    if (other !== undefined) {
+      report('rule/group-name-collision', `groups "${other}" and "${group.name}" would share the file name "${group.slug}" on a Mac; rename one`, group.keyPath, 'key');
+    }
+    bySlug.set(folded, group.name);
+  }
+}
+
+function checkAccounts(accounts: unknown, hasDirectory: boolean, report: Report): void {
+  if (!Array.isArray(accounts)) return;
+  accounts.forEach((account: unknown, i) => {
+    if (typeof account !== 'object' || account === null) return;
+    const { authentication, password, user } = account as Record<string, unknown>;
+    if (authentication === 'kerberos' && password !== undefined) {
+      report('rule/kerberos-with-password', 'an account that signs in with Kerberos takes no password; remove it', ['accounts', i, 'password'], 'key');
+    }
+    if (!hasDirectory && typeof user === 'string' && user.includes('{{')) {
+      report('rule/template-without-directory', 'user uses a template, which needs a directory section that names the users', ['accounts', i, 'user']);
+    }
+  });
+}
+
+/** Sections of the spec that this version validates but cannot build yet: refuse rather than ignore them. */
+const NOT_YET_BUILT: Record<string, string> = {
+  directory: 'per-user profiles from a directory',
+  accounts: 'iChat account payloads',
+  trust: 'trust-anchor profiles and certificates',
+  signing: 'signed profiles',
+  installPoint: 'the install point',
+};
+
+function checkNotImplemented(data: Record<string, unknown>, report: Report): void {
+  for (const [section, what] of Object.entries(NOT_YET_BUILT)) {
+    if (data[section] !== undefined) {
+      report('fleet/not-implemented', `${section}: this version of mdmgen validates but does not yet build ${what}; remove the section to build`, [section], 'key');
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Catalog } from '../catalog/catalog.js';
+import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
+import { suggest } from '../diagnostics/suggest.js';
+import { locate, type YamlSource } from '../source/yaml-source.js';
+import { fleetSchema } from './schema.js';
+
+let compiled: ValidateFunction | undefined;
+
+function validator(catalog: Catalog): ValidateFunction {
+  // allErrors is safe here: fleet.yaml is the admin's own file, and its size is capped before parsing.
+  // No coerceTypes, useDefaults or removeAdditional: validation never changes the data.
+  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(fleetSchema(catalog));
+  return compiled;
+}
+
+/**
+ * Validates the document against the fleet schema. Values of catalogue keys are left to the catalogue's own
+ * typed check (it tells 1 from 1.0 and names enumerations), so each fault is reported once.
+ */
+export function validateSchema(source: YamlSource, json: unknown, catalog: Catalog): Diagnostic[] {
+  const validate = validator(catalog);
+  if (validate(json)) return [];
+  const errors = (validate.errors ?? []).filter((e) => !underCatalogue(keyPathOf(e.instancePath), catalog));
+  // anyOf/oneOf failures repeat below as one error per branch: report the branch errors only when the value
+  // is an object (a field inside it is wrong), otherwise one message for the whole value.
+  const alternatives = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const inAlternative = [...alternatives].some((p) => error.instancePath === p && error.keyword !== 'anyOf' && error.keyword !== 'oneOf');
+    if (inAlternative) continue;
+    const diagnostic = toDiagnostic(source, error);
+    const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.code}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    diagnostics.push(diagnostic);
+  }
+  return diagnostics;
+}
+
+function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
+  const keyPath = keyPathOf(error.instancePath);
+  const where = displayKeyPath(keyPath);
+  const make = (code: Code, message: string, at: KeyPath, on: 'key' | 'value' = 'value'): Diagnostic => ({
+    code, severity: CODES[code], message, file: source.file, keyPath: at, ...locate(source, at, on),
+  });
+  switch (error.keyword) {
+    case 'required': {
+      const missing = (error.params as { missingProperty: string }).missingProperty;
+      return make('schema/required', `${where} is missing the required key "${missing}"`, keyPath, 'key');
+    }
+    case 'additionalProperties': {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+      const hint = suggest(extra, known);
+      const scope = keyPath.length ? ` in ${where}` : '';
+      return make('schema/unknown-key', `unknown key "${extra}"${scope}${hint ? `; did you mean "${hint}"?` : ''}`, [...keyPath, extra], 'key');
+    }
+    case 'type': {
+      const data = error.data;
+      if (data === null) return make('schema/type', `${where} has no value; write a value or remove the key`, keyPath);
+      return make('schema/type', `${where} must be ${article((error.params as { type: string }).type)}, not ${typeName(data)}`, keyPath);
+    }
+    case 'enum':
+      return make('schema/value', `${where} must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, keyPath);
+    case 'const':
+      return make('schema/value', `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`, keyPath);
+    case 'pattern':
+    case 'anyOf':
+    case 'oneOf': {
+      const description = (error.parentSchema as { description?: string }).description;
+      const expected = description ? `: ${description.replace(/\.$/, '')}` : '';
+      return make('schema/value', `${where} is not valid${expected}`, keyPath);
+    }
+    default:
+      return make('schema/value', `${where} ${error.message ?? 'is not valid'}`, keyPath);
+  }
+}
+
+/** Paths such as preferences/<catalogue domain>/... or groups/<name>/preferences/<catalogue domain>/... */
+function underCatalogue(keyPath: KeyPath, catalog: Catalog): boolean {
+  const at = keyPath[0] === 'groups' ? 2 : 0;
+  return keyPath[at] === 'preferences' && keyPath.length > at + 2 && catalog.has(String(keyPath[at + 1]));
+}
+
+function keyPathOf(pointer: string): KeyPath {
+  if (!pointer) return [];
+  return pointer.slice(1).split('/').map((s) => {
+    const segment = s.replace(/~1/g, '/').replace(/~0/g, '~');
+    return /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment;
+  });
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+export function typeName(value: unknown): string {
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'boolean') return 'a boolean';
+  if (typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) return 'an integer';
+  return 'a number';
+}

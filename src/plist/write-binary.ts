@@ -1,0 +1,139 @@
+import { isDict, Real, sortedKeys, type PlistValue } from './value.js';
+import { integer } from './write-xml.js';
+
+// Hand-written rather than plist.buildBinary(): plist 5.0.0 writes integers of 2^32 and above as reals and
+// converts bigints through Number, losing precision. This writer follows CoreFoundation's layout:
+// 1/2/4-byte unsigned or 8-byte signed integers (16 bytes above 2^63-1), strings uniqued, keys sorted.
+
+const EPOCH_2001_MS = Date.UTC(2001, 0, 1);
+
+export function writeBinaryPlist(root: PlistValue): Buffer {
+  const objects: Buffer[] = [];
+  const unique = new Map<string, number>();
+
+  const add = (encode: (refs: (v: PlistValue) => number) => Buffer, uniqueKey?: string): number => {
+    if (uniqueKey !== undefined) {
+      const existing = unique.get(uniqueKey);
+      if (existing !== undefined) return existing;
+    }
+    const index = objects.length;
+    objects.push(Buffer.alloc(0));
+    if (uniqueKey !== undefined) unique.set(uniqueKey, index);
+    refsOf.push([]);
+    objects[index] = encode((v) => {
+      const ref = flatten(v);
+      refsOf[index]!.push(ref);
+      return ref;
+    });
+    return index;
+  };
+  // Containers are encoded after their children are numbered; references are patched in once the
+  // reference width is known, so record them per object.
+  const refsOf: number[][] = [];
+  const containers = new Map<number, { marker: number; count: number }>();
+
+  function flatten(value: PlistValue, where = '$'): number {
+    if (typeof value === 'boolean') return add(() => Buffer.of(value ? 0x09 : 0x08), `b${value}`);
+    if (typeof value === 'number') return add(() => encodeInt(BigInt(integer(value, where))), `i${value}`);
+    if (typeof value === 'bigint') return add(() => encodeInt(value), `i${value}`);
+    if (typeof value === 'string') return add(() => encodeString(value), `s${value}`);
+    if (value instanceof Real) {
+      if (!Number.isFinite(value.value)) throw new TypeError(`real at ${where} is not finite`);
+      return add(() => withDouble(0x23, value.value), `r${value.value}`);
+    }
+    if (value instanceof Date) {
+      if (!Number.isFinite(value.getTime())) throw new TypeError(`date at ${where} is invalid`);
+      return add(() => withDouble(0x33, (value.getTime() - EPOCH_2001_MS) / 1000));
+    }
+    if (value instanceof Uint8Array) return add(() => Buffer.concat([sizeMarker(0x4, value.length), value]));
+    if (Array.isArray(value)) {
+      const index = add((ref) => {
+        value.forEach((item: PlistValue) => ref(item));
+        return Buffer.alloc(0);
+      });
+      containers.set(index, { marker: 0xa, count: value.length });
+      return index;
+    }
+    if (isDict(value)) {
+      const keys = sortedKeys(value);
+      const index = add((ref) => {
+        for (const key of keys) ref(key);
+        for (const key of keys) ref(value[key]!);
+        return Buffer.alloc(0);
+      });
+      containers.set(index, { marker: 0xd, count: keys.length });
+      return index;
+    }
+    throw new TypeError(`unsupported plist value at ${where}`);
+  }
+
+  flatten(root);
+  const refSize = bytesFor(objects.length - 1);
+  for (const [index, { marker, count }] of containers) {
+    const refs = Buffer.alloc(refsOf[index]!.length * refSize);
+    refsOf[index]!.forEach((ref, i) => refs.writeUIntBE(ref, i * refSize, refSize));
+    objects[index] = Buffer.concat([sizeMarker(marker, count), refs]);
+  }
+
+  const offsets: number[] = [];
+  let position = 8;
+  for (const object of objects) {
+    offsets.push(position);
+    position += object.length;
+  }
+  const offsetSize = bytesFor(position);
+  const table = Buffer.alloc(offsets.length * offsetSize);
+  offsets.forEach((offset, i) => table.writeUIntBE(offset, i * offsetSize, offsetSize));
+  const trailer = Buffer.alloc(32);
+  trailer.writeUInt8(offsetSize, 6);
+  trailer.writeUInt8(refSize, 7);
+  trailer.writeBigUInt64BE(BigInt(objects.length), 8);
+  trailer.writeBigUInt64BE(0n, 16);
+  trailer.writeBigUInt64BE(BigInt(position), 24);
+  return Buffer.concat([Buffer.from('bplist00', 'latin1'), ...objects, table, trailer]);
+}
+
+function encodeInt(value: bigint): Buffer {
+  if (value >= 0n && value <= 0xffn) return Buffer.of(0x10, Number(value));
+  if (value >= 0n && value <= 0xffffn) return withUInt(0x11, 2, value);
+  if (value >= 0n && value <= 0xffffffffn) return withUInt(0x12, 4, value);
+  if (value >= -(2n ** 63n) && value < 2n ** 63n) {
+    const out = Buffer.alloc(9);
+    out[0] = 0x13;
+    out.writeBigInt64BE(value, 1);
+    return out;
+  }
+  const out = Buffer.alloc(17);
+  out[0] = 0x14;
+  out.writeBigUInt64BE(value, 9);
+  return out;
+}
+
+function withUInt(marker: number, size: number, value: bigint): Buffer {
+  const out = Buffer.alloc(1 + size);
+  out[0] = marker;
+  out.writeUIntBE(Number(value), 1, size);
+  return out;
+}
+
+function withDouble(marker: number, value: number): Buffer {
+  const out = Buffer.alloc(9);
+  out[0] = marker;
+  out.writeDoubleBE(value, 1);
+  return out;
+}
+
+function encodeString(text: string): Buffer {
+  if (/^[\x00-\x7f]*$/.test(text)) return Buffer.concat([sizeMarker(0x5, text.length), Buffer.from(text, 'latin1')]);
+  const utf16 = Buffer.from(text, 'utf16le').swap16();
+  return Buffer.concat([sizeMarker(0x6, text.length), utf16]);
+}
+
+function sizeMarker(type: number, count: number): Buffer {
+  if (count < 15) return Buffer.of((type << 4) | count);
+  return Buffer.concat([Buffer.of((type << 4) | 0x0f), encodeInt(BigInt(count))]);
+}
+
+function bytesFor(max: number): number {
+  return max <= 0xff ? 1 : max <= 0xffff ? 2 : max <= 0xffffffff ? 4 : 8;
+}

@@ -1,0 +1,47 @@
+/** Byte offset of the first invalid UTF-8 sequence, or -1. TextDecoder's fatal mode says only that one exists. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let code = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (c & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+export function decodeUtf8(bytes: Uint8Array): { text: string } | { invalidAt: number } {
+  const invalidAt = firstInvalidUtf8(bytes);
+  if (invalidAt >= 0) return { invalidAt };
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start)) };
+}
+
+/** Index of the first character XML 1.0 cannot carry (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F), or -1. */
+export function firstInvalidXmlChar(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20) {
+      if (c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return i;
+      i++;
+    } else if ((c >= 0xdc00 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) return i;
+  }
+  return -1;
+}

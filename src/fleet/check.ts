@@ -25,7 +25,7 @@ export function checkFleet(file: string, bytes: Uint8Array, catalog: Catalog = l
   };
   if (!source || data === undefined || parsed.diagnostics.some((d) => d.severity === 'error')) return done(parsed.diagnostics);
 
-  const diagnostics = [...parsed.diagnostics, ...validateSchema(source, toJson(data), catalog)];
+  const diagnostics = [...parsed.diagnostics, ...validateSchema(source, toJson(data))];
   const { fleet, diagnostics: typing } = normalize(source, data, catalog);
   diagnostics.push(...typing);
   if (diagnostics.some((d) => d.severity === 'error')) return done(diagnostics);

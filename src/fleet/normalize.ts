@@ -1,6 +1,7 @@
 import type { Catalog, PreferenceKey } from '../catalog/catalog.js';
 import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
+import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import type { Fleet, Group, Manage, Policy, Setting } from './model.js';
 import { typeName } from './validate-schema.js';
@@ -54,8 +55,16 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report)
     for (const [key, written] of Object.entries(asObject(keys))) {
       const keyPath = [...at, domain, key];
       const known = entry?.keys.get(key);
-      if (entry && !known) continue; // the schema reports unknown keys, with a suggestion
+      if (entry && !known) {
+        const hint = suggest(key, entry.keys.keys());
+        report('schema/unknown-key', `unknown key "${key}" in ${domain}${hint ? `; did you mean "${hint}"?` : ''}`, keyPath, 'key');
+        continue;
+      }
       const { value: rawValue, manage, valuePath } = unwrap(written, keyPath);
+      if (manage === undefined) {
+        report('pref/type', `manage must be forced, once or often`, [...keyPath, 'manage']);
+        continue;
+      }
       if (rawValue === null || rawValue === undefined) {
         report('pref/type', `${key} has no value; write a value or remove the key`, valuePath);
         continue;
@@ -73,12 +82,12 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report)
 }
 
 /** `Key: value` or `Key: { value, manage }`. */
-function unwrap(written: unknown, keyPath: KeyPath): { value: unknown; manage: Manage; valuePath: KeyPath } {
+function unwrap(written: unknown, keyPath: KeyPath): { value: unknown; manage: Manage | undefined; valuePath: KeyPath } {
   if (isObject(written) && 'value' in written && Object.keys(written).every((k) => k === 'value' || k === 'manage')) {
-    const manage = written.manage;
+    const manage = written.manage ?? 'forced';
     return {
       value: written.value,
-      manage: manage === 'once' || manage === 'often' ? manage : 'forced',
+      manage: manage === 'forced' || manage === 'once' || manage === 'often' ? manage : undefined,
       valuePath: [...keyPath, 'value'],
     };
   }
@@ -110,7 +119,11 @@ function typed(key: PreferenceKey, value: unknown, keyPath: KeyPath, report: Rep
         report('pref/type', `${key.name} must be an integer; ${value} is written as a real${Number.isInteger(value) ? ` (write ${value}, without the decimal point)` : ''}`, keyPath);
         return undefined;
       }
-      if (number === undefined) return fail(expected);
+      if (number === undefined) {
+        const shown = typeof value === 'string' && value.length <= 40 ? `"${value}"` : typeName(value);
+        report('pref/type', `${key.name} must be ${expected}, not ${shown}`, keyPath);
+        return undefined;
+      }
       if (key.values && !Object.values(key.values).includes(number)) {
         report('pref/type', `${key.name} must be ${expected}, not ${number}`, keyPath);
         return undefined;

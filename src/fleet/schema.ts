@@ -10,8 +10,9 @@ const path = (description: string): Schema => text(`${description} Relative to f
 /**
  * The fleet.yaml JSON Schema, generated from the preference catalogue so that the two never disagree.
  * schemas/fleet.schema.json is this object as printed by `mdmgen schema`; a test keeps them equal.
+ * `forValidation` leaves out the per-key value schemas, which the catalogue checks itself.
  */
-export function fleetSchema(catalog: Catalog): Schema {
+export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): Schema {
   const definitions: Record<string, Schema> = {
     manage: {
       enum: ['forced', 'once', 'often'],
@@ -36,12 +37,17 @@ export function fleetSchema(catalog: Catalog): Schema {
     },
   };
   for (const [domain, entry] of catalog) {
-    definitions[domain] = {
-      type: 'object',
-      description: `${entry.title} (~/${entry.file}), from the Messenger for Mac 5.1 Deployment Guide.`,
-      additionalProperties: false,
-      properties: Object.fromEntries([...entry.keys.values()].map((key) => [key.name, preferenceSchema(key)])),
-    };
+    const description = `${entry.title} (~/${entry.file}), from the Messenger for Mac 5.1 Deployment Guide.`;
+    // Validation leaves catalogue keys to the catalogue's typed check (it tells 1 from 1.0, names enumerations
+    // and suggests spellings); editors get every key's type from the published schema.
+    definitions[domain] = forValidation
+      ? { type: 'object', description }
+      : {
+          type: 'object',
+          description,
+          additionalProperties: false,
+          properties: Object.fromEntries([...entry.keys.values()].map((key) => [key.name, preferenceSchema(key)])),
+        };
   }
 
   return {

@@ -1,27 +1,29 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Catalog } from '../catalog/catalog.js';
+import { createRequire } from 'node:module';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import { fleetSchema } from './schema.js';
+
+/**
+ * allErrors is safe here: fleet.yaml is the admin's own file, and its size is capped before parsing.
+ * No coerceTypes, useDefaults or removeAdditional: validation never changes the data. verbose gives each
+ * error its schema, which the "did you mean" hints read.
+ */
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, verbose: true };
 
 let compiled: ValidateFunction | undefined;
 
-function validator(catalog: Catalog): ValidateFunction {
-  // allErrors is safe here: fleet.yaml is the admin's own file, and its size is capped before parsing.
-  // No coerceTypes, useDefaults or removeAdditional: validation never changes the data.
-  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(fleetSchema(catalog));
+/** The validator scripts/bake.mjs compiled at build time from fleetSchema(catalogue, { forValidation: true }). */
+function validator(): ValidateFunction {
+  compiled ??= createRequire(import.meta.url)('../../generated/fleet-validator.cjs') as ValidateFunction;
   return compiled;
 }
 
-/**
- * Validates the document against the fleet schema. Values of catalogue keys are left to the catalogue's own
- * typed check (it tells 1 from 1.0 and names enumerations), so each fault is reported once.
- */
-export function validateSchema(source: YamlSource, json: unknown, catalog: Catalog): Diagnostic[] {
-  const validate = validator(catalog);
+/** Validates the document's structure against the fleet schema; catalogue keys are checked in normalize. */
+export function validateSchema(source: YamlSource, json: unknown): Diagnostic[] {
+  const validate = validator();
   if (validate(json)) return [];
-  const errors = (validate.errors ?? []).filter((e) => !underCatalogue(keyPathOf(e.instancePath), catalog));
+  const errors = validate.errors ?? [];
   // anyOf/oneOf failures repeat below as one error per branch: report the branch errors only when the value
   // is an object (a field inside it is wrong), otherwise one message for the whole value.
   const alternatives = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
@@ -76,12 +78,6 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
     default:
       return make('schema/value', `${where} ${error.message ?? 'is not valid'}`, keyPath);
   }
-}
-
-/** Paths such as preferences/<catalogue domain>/... or groups/<name>/preferences/<catalogue domain>/... */
-function underCatalogue(keyPath: KeyPath, catalog: Catalog): boolean {
-  const at = keyPath[0] === 'groups' ? 2 : 0;
-  return keyPath[at] === 'preferences' && keyPath.length > at + 2 && catalog.has(String(keyPath[at + 1]));
 }
 
 function keyPathOf(pointer: string): KeyPath {

@@ -1,0 +1,87 @@
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'mdmgen.js');
+export const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
+export const SHARED = join(ROOT, '..', 'shared');
+
+export interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Runs the real CLI in a child process, as a user would. */
+export function mdmgen(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+  const spawnOptions: SpawnSyncOptions = {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    encoding: 'utf8',
+  };
+  const result = spawnSync(process.execPath, [BIN, ...args], spawnOptions);
+  return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export function tempDir(prefix = 'mdmgen-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A fleet.yaml in a fresh folder; returns its path. */
+export function writeFleet(text: string | Uint8Array, dir = tempDir()): string {
+  const file = join(dir, 'fleet.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+export const HEADER = 'mdmgen: 1\norganization: { name: Example Corp, identifier: com.example.im }\n';
+
+export type Tagged =
+  | { type: 'dict'; value: Record<string, Tagged> }
+  | { type: 'array'; value: Tagged[] }
+  | { type: 'string' | 'date' | 'data'; value: string }
+  | { type: 'integer'; value: string }
+  | { type: 'real'; value: number }
+  | { type: 'bool'; value: boolean };
+
+/** Every file loaded by CPython's plistlib, each value tagged with its plist type. */
+export function readWithPlistlib(files: string[]): Record<string, Tagged | { error: string }> {
+  const script = join(ROOT, 'test', 'helpers', 'plist_to_json.py');
+  const result = spawnSync('python3', [script, ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (result.status !== 0) throw new Error(`plistlib helper failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, Tagged | { error: string }>;
+}
+
+export function loadWithPlistlib(file: string): Tagged {
+  const loaded = readWithPlistlib([file])[file]!;
+  if ('error' in loaded) throw new Error(`${file}: ${loaded.error}`);
+  return loaded;
+}
+
+/** Every file below dir, relative, sorted. */
+export function listTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const path = join(d, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(relative(dir, path).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** path -> bytes (hex) of a whole tree, for byte-for-byte comparisons. */
+export function snapshotTree(dir: string): Record<string, string> {
+  return Object.fromEntries(listTree(dir).map((p) => [p, readFileSync(join(dir, p)).toString('hex')]));
+}
+
+/** Plain JS view of a tagged value (integers as bigint), for compact assertions. */
+export function untag(value: Tagged): unknown {
+  switch (value.type) {
+    case 'dict': return Object.fromEntries(Object.entries(value.value).map(([k, v]) => [k, untag(v)]));
+    case 'array': return value.value.map(untag);
+    case 'integer': return BigInt(value.value);
+    default: return value.value;
+  }
+}

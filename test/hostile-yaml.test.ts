@@ -1,0 +1,83 @@
+// Section A of shared/guides/hostile-inputs.md: each bad fleet.yaml gives exactly one located error with a
+// stable code, exit 2, no stack trace, and the previous build folder untouched.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkFleet } from '../src/fleet/check.js';
+import { EXAMPLE, HEADER, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+
+interface Case { name: string; yaml: string | Buffer; code: string; at?: [number, number]; offset?: number; message?: RegExp }
+
+const prefs = (domain: string, body: string) => `${HEADER}preferences:\n  ${domain}:\n${body}`;
+const aliasBomb = () => {
+  let s = `${HEADER}preferences:\n  com.apple.iChat:\n    a: &a [1,2,3,4,5,6,7,8,9]\n`;
+  const names = 'abcdefghi';
+  for (let i = 1; i < names.length; i++) s += `    ${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
+  return s;
+};
+
+const UTF8_PREFIX = `${HEADER}preferences: { com.apple.iChat: { X: "caf`;
+
+const cases: Case[] = [
+  { name: '1 duplicate mapping key', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: true\n    DisallowSave: false\n'), code: 'yaml/duplicate-key', at: [6, 5] },
+  { name: '2 file-mode style 0600 (YAML 1.2 reads decimal 600)', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoIdleDelay: 0600\n'), code: 'yaml/ambiguous-octal', at: [5, 20], message: /0o600/ },
+  { name: '3 key with no value', yaml: prefs('com.microsoft.Messenger', '    DisallowSave:\n'), code: 'pref/type', at: [5, 18], message: /has no value/ },
+  { name: '3 structural key with no value', yaml: 'mdmgen: 1\norganization:\n  name:\n  identifier: com.example.im\n', code: 'schema/type', at: [3, 8], message: /no value/ },
+  { name: '4 alias bomb', yaml: aliasBomb(), code: 'yaml/alias-limit' },
+  { name: '5 nesting 5000 deep', yaml: prefs('com.apple.iChat', `    X: ${'['.repeat(5000)}${']'.repeat(5000)}\n`), code: 'yaml/too-deep' },
+  { name: '5 nesting 100 deep (parses, still refused)', yaml: prefs('com.apple.iChat', `    X: ${'['.repeat(100)}${']'.repeat(100)}\n`), code: 'yaml/too-deep', at: [5, 69] },
+  { name: '6 __proto__ key', yaml: prefs('com.apple.iChat', '    __proto__: { polluted: yes }\n'), code: 'yaml/reserved-key', at: [5, 5] },
+  { name: '6 constructor key deep inside', yaml: prefs('com.apple.iChat', '    a:\n      b:\n        constructor: { polluted: yes }\n'), code: 'yaml/reserved-key', at: [7, 9] },
+  { name: '6 __proto__ inside a << merge', yaml: prefs('com.apple.iChat', '    base: &b { __proto__: { polluted: yes } }\n    m:\n      <<: *b\n'), code: 'yaml/reserved-key', at: [5, 16] },
+  { name: '7 repeated merges x8000', yaml: prefs('com.apple.iChat', `    a: &a { k: 1 }\n    m:\n      <<: [${Array(8000).fill('*a').join(',')}]\n`), code: 'yaml/alias-limit' },
+  { name: '8 integer beyond 2^64', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoIdleDelay: 123456789012345678901\n'), code: 'yaml/integer-out-of-range', at: [5, 20] },
+  { name: '8 integer beyond 2^53 for an integer key', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoIdleDelay: 9007199254740993\n'), code: 'pref/type', at: [5, 20] },
+  { name: '9 1.0 where an integer is required', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoIdleDelay: 1.0\n'), code: 'pref/type', at: [5, 20], message: /without the decimal point/ },
+  { name: '9 1.5 where an integer is required', yaml: prefs('com.microsoft.MessengerDaemon', '    PortRangeMinSIPDynamicPort: 1.5\n'), code: 'pref/type', at: [5, 33] },
+  { name: '10 .nan', yaml: prefs('com.apple.iChat', '    X: .nan\n'), code: 'yaml/not-finite', at: [5, 8] },
+  { name: '10 .inf', yaml: prefs('com.apple.iChat', '    X: -.inf\n'), code: 'yaml/not-finite', at: [5, 8] },
+  { name: '11 control character', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\u0001"\n'), code: 'yaml/invalid-character', at: [5, 21] },
+  { name: '11 lone surrogate', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\ud800"\n'), code: 'yaml/invalid-character', at: [5, 21] },
+  { name: '12 invalid UTF-8', yaml: Buffer.concat([Buffer.from(UTF8_PREFIX), Buffer.from([0xc3, 0x28]), Buffer.from('" } }\n')]), code: 'yaml/invalid-utf8', offset: Buffer.byteLength(UTF8_PREFIX) },
+  { name: '13 two documents', yaml: `${HEADER}---\nmdmgen: 1\n`, code: 'yaml/multiple-documents', at: [3, 1] },
+  { name: '14 typo at the top level', yaml: `${HEADER}organisation: {}\n`, code: 'schema/unknown-key', at: [3, 1], message: /did you mean "organization"/ },
+  { name: '14 the seed\'s PDF spelling AutoldleDelay', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoldleDelay: 5\n'), code: 'schema/unknown-key', at: [5, 5], message: /did you mean "AutoIdleDelay"/ },
+  { name: '15 "true" as a string for a boolean', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: "true"\n'), code: 'pref/type', at: [5, 19] },
+  { name: '15 a number for a string field', yaml: 'mdmgen: 1\norganization: { name: 5, identifier: com.example.im }\n', code: 'schema/type', at: [2, 23] },
+  { name: '16 1 MB string in a field with a pattern', yaml: `mdmgen: 1\norganization: { name: X, identifier: "${'a.'.repeat(500_000)}a" }\n`, code: 'schema/value', at: [2, 38], message: /more than 200/ },
+];
+
+for (const c of cases) {
+  test(`A${c.name}: one located error`, { timeout: 20_000 }, () => {
+    const { diagnostics, fleet } = checkFleet('fleet.yaml', typeof c.yaml === 'string' ? Buffer.from(c.yaml) : c.yaml);
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(fleet, undefined);
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    const [error] = errors;
+    assert.equal(error!.code, c.code);
+    if (c.at) assert.deepEqual([error!.line, error!.column], c.at);
+    if (c.offset !== undefined) assert.equal(error!.offset, c.offset);
+    if (c.message) assert.match(error!.message, c.message);
+    assert.doesNotMatch(error!.message, /SENTINEL/, 'a string value is never echoed');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+  });
+}
+
+test('through the CLI: exit 2, no stack trace, and the previous build stays byte-identical', { timeout: 120_000 }, () => {
+  const dir = tempDir();
+  cpSync(EXAMPLE, join(dir, 'good.yaml'));
+  const out = join(dir, 'out');
+  assert.equal(mdmgen(['build', join(dir, 'good.yaml'), '-o', out]).code, 0);
+  const before = snapshotTree(out);
+  for (const c of cases) {
+    const file = writeFleet(c.yaml, dir);
+    const run = mdmgen(['build', file, '-o', out]);
+    assert.equal(run.code, 2, `${c.name}: ${run.stderr}`);
+    assert.match(run.stderr, new RegExp(c.code.replace('/', '\\/')), c.name);
+    assert.doesNotMatch(run.stderr, /\n\s+at |SENTINEL/, `${c.name}: no stack trace, no value`);
+    assert.equal(run.stdout, '', `${c.name}: nothing on stdout`);
+  }
+  assert.deepEqual(snapshotTree(out), before);
+  assert.ok(!existsSync(join(dir, 'build')), 'nothing written next to the fleet file either');
+});

@@ -47,6 +47,10 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.ok;
   const program = createProgram(io, (c) => (code = c));
+  if (argv.length === 0) {
+    io.stderr(program.helpInformation());
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
@@ -55,10 +59,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return informational ? EXIT.ok : EXIT.usage;
     }
     throw error;
-  }
-  if (argv.length === 0) {
-    io.stderr(program.helpInformation());
-    return EXIT.usage;
   }
   return code;
 }

@@ -16,7 +16,9 @@ export async function writeOutput(outDir: string, artifacts: readonly Artifact[]
   const parent = dirname(target);
   const name = basename(target);
   await mkdir(parent, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new OutputError(`cannot create ${parent}: ${reason(error)}`);
+    // mkdir -p answers EEXIST when a part of the path is a file.
+    const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : reason(error);
+    throw new OutputError(`cannot create ${parent}: ${why}`);
   });
   await recover(parent, name, target);
   await refuseForeignFiles(target);

@@ -36,7 +36,11 @@ export function writeBinaryPlist(root: PlistValue): Buffer {
     if (typeof value === 'boolean') return add(() => Buffer.of(value ? 0x09 : 0x08), `b${value}`);
     if (typeof value === 'number') return add(() => encodeInt(BigInt(integer(value, where))), `i${value}`);
     if (typeof value === 'bigint') return add(() => encodeInt(value), `i${value}`);
-    if (typeof value === 'string') return add(() => encodeString(value), `s${value}`);
+    if (typeof value === 'string') {
+      // Binary plists store UTF-16, which cannot hold a lone surrogate. Name the place, never the value.
+      if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) throw new TypeError(`string at ${where} has a lone surrogate`);
+      return add(() => encodeString(value), `s${value}`);
+    }
     if (value instanceof Real) {
       if (!Number.isFinite(value.value)) throw new TypeError(`real at ${where} is not finite`);
       return add(() => withDouble(0x23, value.value), `r${value.value}`);

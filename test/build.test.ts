@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
+import {
+  EXAMPLE, HEADER, listTree, loadWithPlistlib, mdmgen, readWithPlistlib, snapshotTree, tempDir, untag, writeFleet, type Tagged,
+} from './helpers/helpers.js';
+
+function buildExample(env: NodeJS.ProcessEnv = {}, fleet = EXAMPLE): string {
+  const out = join(tempDir(), 'build');
+  const run = mdmgen(['build', fleet, '-o', out], { env });
+  assert.equal(run.code, 0, run.stderr);
+  return out;
+}
+
+const out = buildExample();
+const files = listTree(out);
+const loaded = readWithPlistlib(files.filter((f) => f !== 'manifest.json').map((f) => join(out, f)));
+const plist = (path: string) => {
+  const value = loaded[join(out, path)]!;
+  assert.ok(!('error' in value), `${path}: ${JSON.stringify(value)}`);
+  return value;
+};
+const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+  artifacts: { path: string; kind: string; sha256: string; group?: string; domain?: string; identifier?: string; uuid?: string; signed?: boolean }[];
+};
+
+test('the example builds two plists and one profile per group, and a manifest', () => {
+  assert.deepEqual(files, [
+    'manifest.json',
+    'plists/base/com.microsoft.Messenger.plist',
+    'plists/base/com.microsoft.MessengerDaemon.plist',
+    'plists/groups/engineering/com.microsoft.Messenger.plist',
+    'plists/groups/engineering/com.microsoft.MessengerDaemon.plist',
+    'plists/groups/legal/com.microsoft.Messenger.plist',
+    'plists/groups/legal/com.microsoft.MessengerDaemon.plist',
+    'profiles/base.mobileconfig',
+    'profiles/groups/engineering.mobileconfig',
+    'profiles/groups/legal.mobileconfig',
+  ]);
+});
+
+test('plists load in plistlib with the catalogue\'s exact types', () => {
+  const daemon = plist('plists/base/com.microsoft.MessengerDaemon.plist') as Extract<Tagged, { type: 'dict' }>;
+  assert.deepEqual(daemon.value.PortRangeEnabled, { type: 'integer', value: '1' });
+  assert.deepEqual(daemon.value.RTCTransport, { type: 'integer', value: '4' }, 'tls is written as 4');
+  assert.deepEqual(daemon.value.RTCConfigurationMode, { type: 'integer', value: '1' }, 'manual is written as 1');
+  assert.deepEqual(daemon.value.SaveSIPPassword, { type: 'bool', value: false });
+  assert.deepEqual(daemon.value.RTCServerAddress, { type: 'string', value: 'lcs01.corp.example.com' });
+  const ui = untag(plist('plists/base/com.microsoft.Messenger.plist'));
+  assert.deepEqual(ui, { DisallowSave: true, HideTimeStamp: false, DoNotShowVirusAlert: true });
+  assert.deepEqual(untag(plist('plists/groups/engineering/com.microsoft.Messenger.plist')), { DisallowSave: false, HideTimeStamp: false, DoNotShowVirusAlert: true }, 'group overrides the base');
+});
+
+test('every profile agrees with Apple\'s schema: keys, types, required keys, ranges', () => {
+  const top = appleKeys('TopLevel');
+  const common = appleKeys('CommonPayloadKeys');
+  const custom = appleKeys('com.apple.ManagedClient.preferences');
+  // mcx_data_timestamp is beyond Apple's published schema: mcxToProfile and ProfileManifests document it
+  // (shared/guides/apple-formats.md, c.1) as what turns Set-Once "often" into "once".
+  const documented = { mcx_data_timestamp: 'date' } as const;
+  for (const path of files.filter((f) => f.endsWith('.mobileconfig'))) {
+    const profile = plist(path) as Extract<Tagged, { type: 'dict' }>;
+    assert.deepEqual(checkAgainstApple(profile, top, path), []);
+    assert.equal(untag(profile.value.PayloadType!), 'Configuration');
+    const payloads = (profile.value.PayloadContent as Extract<Tagged, { type: 'array' }>).value;
+    assert.ok(payloads.length > 0);
+    for (const [i, payload] of payloads.entries()) {
+      assert.deepEqual(checkAgainstApple(payload, [...common, ...custom], `${path}[${i}]`, documented), []);
+      assert.equal(untag((payload as Extract<Tagged, { type: 'dict' }>).value.PayloadType!), 'com.apple.ManagedClient.preferences');
+    }
+  }
+});
+
+test('Forced and Set-Once per key as configured; once carries a timestamp, often does not', () => {
+  const profile = untag(plist('profiles/base.mobileconfig')) as { PayloadContent: { PayloadContent: Record<string, { Forced?: unknown[]; 'Set-Once'?: Record<string, unknown>[] }> }[] };
+  const ui = profile.PayloadContent.find((p) => 'com.microsoft.Messenger' in p.PayloadContent)!.PayloadContent['com.microsoft.Messenger']!;
+  assert.deepEqual(ui.Forced, [{ mcx_preference_settings: { DisallowSave: true } }]);
+  const [once, often] = ui['Set-Once']!;
+  assert.deepEqual(once!.mcx_preference_settings, { HideTimeStamp: false });
+  assert.match(String(once!.mcx_data_timestamp), /^20[01]\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.deepEqual(often, { mcx_preference_settings: { DoNotShowVirusAlert: true } });
+});
+
+test('profiles tell an admin in an MDM console what they are', () => {
+  const legal = untag(plist('profiles/groups/legal.mobileconfig')) as Record<string, string>;
+  assert.equal(legal.PayloadOrganization, 'Example Corp');
+  assert.equal(legal.PayloadIdentifier, 'com.example.im.preferences.group.legal');
+  assert.match(legal.PayloadDisplayName!, /Example Corp.*legal/);
+  assert.match(legal.PayloadDescription!, /legal group.*Legal department/);
+  assert.match(legal.PayloadDescription!, /forces .*DisallowSave/);
+});
+
+test('manifest.json lists every file with its sha256, kind, identifier and UUID', () => {
+  assert.deepEqual(manifest.artifacts.map((a) => a.path), files.filter((f) => f !== 'manifest.json'));
+  for (const a of manifest.artifacts) {
+    assert.equal(a.sha256, createHash('sha256').update(readFileSync(join(out, a.path))).digest('hex'), a.path);
+    if (a.kind === 'profile') {
+      const profile = untag(plist(a.path)) as Record<string, unknown>;
+      assert.equal(a.identifier, profile.PayloadIdentifier);
+      assert.equal(a.uuid, profile.PayloadUUID);
+      assert.equal(a.signed, false);
+    } else {
+      assert.equal(a.kind, 'plist');
+      assert.match(a.domain!, /^com\.microsoft\.Messenger(Daemon)?$/);
+    }
+    const group = /\/groups\/([^/.]+)/.exec(a.path)?.[1];
+    assert.equal(a.group, group, a.path);
+  }
+});
+
+test('no PayloadIdentifier or PayloadUUID is used twice across the whole output', () => {
+  const seen: string[] = [];
+  for (const path of files.filter((f) => f.endsWith('.mobileconfig'))) {
+    const profile = untag(plist(path)) as { PayloadIdentifier: string; PayloadUUID: string; PayloadContent: { PayloadIdentifier: string; PayloadUUID: string }[] };
+    seen.push(profile.PayloadIdentifier, profile.PayloadUUID, ...profile.PayloadContent.flatMap((p) => [p.PayloadIdentifier, p.PayloadUUID]));
+  }
+  assert.equal(new Set(seen).size, seen.length);
+  for (const uuid of seen.filter((s) => /^[0-9A-F-]{36}$/.test(s))) assert.match(uuid, /^[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/, 'UUIDv5');
+});
+
+test('byte-identical output in any time zone and locale', () => {
+  const other = buildExample({ TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
+  const third = buildExample({ TZ: 'America/St_Johns', LANG: 'C' });
+  assert.deepEqual(snapshotTree(other), snapshotTree(out));
+  assert.deepEqual(snapshotTree(third), snapshotTree(out));
+});
+
+test('a UUID changes when its content changes, and only then', () => {
+  const dir = tempDir();
+  const fleet = join(dir, 'fleet.yaml');
+  const original = readFileSync(EXAMPLE, 'utf8');
+  cpSync(EXAMPLE, fleet);
+  const profiles = (o: string) => Object.fromEntries(files.filter((f) => f.endsWith('.mobileconfig')).map((f) => [f, untag(loadWithPlistlib(join(o, f))) as { PayloadUUID: string; PayloadContent: { PayloadUUID: string; PayloadContent: Record<string, { 'Set-Once'?: { mcx_data_timestamp?: string }[] }> }[] }]));
+  const before = profiles(out);
+
+  writeFileSync(fleet, `# a comment changes nothing a Mac sees\n${original}`);
+  const commented = buildExample({}, fleet);
+  for (const f of Object.keys(before)) assert.equal(readFileSync(join(commented, f)).toString(), readFileSync(join(out, f)).toString(), f);
+
+  writeFileSync(fleet, original.replace('        DisallowSave: false', '        DisallowSave: true'));
+  const changed = profiles(buildExample({}, fleet));
+  assert.notEqual(changed['profiles/groups/engineering.mobileconfig']!.PayloadUUID, before['profiles/groups/engineering.mobileconfig']!.PayloadUUID);
+  assert.equal(changed['profiles/base.mobileconfig']!.PayloadUUID, before['profiles/base.mobileconfig']!.PayloadUUID);
+  assert.equal(changed['profiles/groups/legal.mobileconfig']!.PayloadUUID, before['profiles/groups/legal.mobileconfig']!.PayloadUUID);
+  const daemonUuid = (p: (typeof before)[string]) => p.PayloadContent.find((c) => 'com.microsoft.MessengerDaemon' in c.PayloadContent)!.PayloadUUID;
+  assert.equal(daemonUuid(changed['profiles/groups/engineering.mobileconfig']!), daemonUuid(before['profiles/groups/engineering.mobileconfig']!), 'the unchanged payload keeps its UUID');
+});
+
+test('mcx_data_timestamp changes when a once value changes, not when a forced one does', () => {
+  const timestamp = (o: string) => {
+    const profile = untag(loadWithPlistlib(join(o, 'profiles/base.mobileconfig'))) as { PayloadContent: { PayloadContent: Record<string, { 'Set-Once'?: { mcx_data_timestamp?: string }[] }> }[] };
+    return profile.PayloadContent.find((c) => 'com.microsoft.Messenger' in c.PayloadContent)!.PayloadContent['com.microsoft.Messenger']!['Set-Once']![0]!.mcx_data_timestamp;
+  };
+  const original = readFileSync(EXAMPLE, 'utf8');
+  const forced = writeFleet(original.replace('DisallowSave: true ', 'DisallowSave: false '));
+  const once = writeFleet(original.replace('HideTimeStamp: { value: false', 'HideTimeStamp: { value: true'));
+  assert.equal(timestamp(buildExample({}, forced)), timestamp(out));
+  assert.notEqual(timestamp(buildExample({}, once)), timestamp(out));
+});
+
+test('--plist-format binary writes bplist00 files plistlib reads to the same values', () => {
+  const fleet = writeFleet(`${HEADER}preferences:
+  com.microsoft.MessengerDaemon:
+    RTCConfigurationMode: automatic
+    AutoIdleDelay: 0
+  com.microsoft.Messenger:
+    InstantMessageTextStyles: AAECAwQ=
+    NextNewVersionNotifyTime: 5000000000
+  com.apple.iChat:
+    Ratio: 1.0
+    Huge: 9223372036854775807
+    Name: "Café Zürich 東京 & <friends>"
+`);
+  const dir = join(tempDir(), 'b');
+  const run = mdmgen(['build', fleet, '-o', dir, '--plist-format', 'binary']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /com\.apple\.iChat is not in the catalogue/);
+  for (const f of listTree(dir).filter((p) => p.endsWith('.plist'))) assert.equal(readFileSync(join(dir, f)).subarray(0, 8).toString(), 'bplist00', f);
+  const daemon = loadWithPlistlib(join(dir, 'plists/base/com.microsoft.MessengerDaemon.plist'));
+  assert.deepEqual(daemon, { type: 'dict', value: { RTCConfigurationMode: { type: 'integer', value: '-1' }, AutoIdleDelay: { type: 'integer', value: '0' } } });
+  const ui = loadWithPlistlib(join(dir, 'plists/base/com.microsoft.Messenger.plist')) as Extract<Tagged, { type: 'dict' }>;
+  assert.deepEqual(ui.value.NextNewVersionNotifyTime, { type: 'integer', value: '5000000000' }, 'above 2^32 stays an integer');
+  assert.deepEqual(ui.value.InstantMessageTextStyles, { type: 'data', value: 'AAECAwQ=' });
+  const ichat = loadWithPlistlib(join(dir, 'plists/base/com.apple.iChat.plist'));
+  assert.deepEqual(ichat, { type: 'dict', value: {
+    Huge: { type: 'integer', value: '9223372036854775807' },
+    Name: { type: 'string', value: 'Café Zürich 東京 & <friends>' },
+    Ratio: { type: 'real', value: 1 },
+  } });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { EXAMPLE, HEADER, mdmgen, ROOT, tempDir, writeFleet } from './helpers/helpers.js';
+
+test('--help exits 0 and lists the commands; no arguments is a usage error', () => {
+  const help = mdmgen(['--help']);
+  assert.equal(help.code, 0);
+  for (const command of ['build', 'validate', 'init', 'schema']) assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
+  const bare = mdmgen([]);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /Usage: mdmgen/);
+});
+
+test('an unknown option or command exits 2 without a stack trace', () => {
+  for (const args of [['build', EXAMPLE, '--colour'], ['frobnicate'], ['build'], ['build', EXAMPLE, '--plist-format', 'json']]) {
+    const run = mdmgen(args);
+    assert.equal(run.code, 2, args.join(' '));
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  }
+});
+
+test('validate: the example has no problems', () => {
+  const run = mdmgen(['validate', EXAMPLE]);
+  assert.equal(run.code, 0, run.stdout);
+  assert.match(run.stdout, /no problems/);
+});
+
+test('validate --format json: one object on stdout, even for a broken file', () => {
+  const fleet = writeFleet(`${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n    AutoldleDelay: 5\n    Tuned: 1\n`);
+  const run = mdmgen(['validate', fleet, '--format', 'json']);
+  assert.equal(run.code, 2);
+  const out = JSON.parse(run.stdout) as { summary: Record<string, number>; diagnostics: Record<string, unknown>[] };
+  assert.deepEqual(out.summary, { errors: 1, warnings: 1, infos: 0 });
+  assert.deepEqual(out.diagnostics[0], {
+    file: relative(ROOT, fleet), line: 5, column: 5, offset: null, severity: 'error', code: 'schema/unknown-key',
+    message: 'unknown key "AutoldleDelay" in com.microsoft.MessengerDaemon; did you mean "AutoIdleDelay"?',
+    keyPath: 'preferences["com.microsoft.MessengerDaemon"].AutoldleDelay',
+  });
+});
+
+test('--fail-on warning: exit 1, and build writes nothing', () => {
+  const dir = tempDir();
+  const fleet = writeFleet(`${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n    Tuned: 1\n`, dir);
+  assert.equal(mdmgen(['validate', fleet]).code, 0, 'a warning alone passes by default');
+  assert.equal(mdmgen(['validate', fleet, '--fail-on', 'warning']).code, 1);
+  const run = mdmgen(['build', fleet, '--fail-on', 'warning']);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Nothing was written/);
+  assert.deepEqual(readFileSync(fleet, 'utf8').length > 0, true);
+  assert.throws(() => readFileSync(join(dir, 'build', 'manifest.json')));
+});
+
+test('a missing fleet file exits 2 naming it', () => {
+  const run = mdmgen(['validate', 'no/such/fleet.yaml']);
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /cannot read no\/such\/fleet\.yaml: no such file/);
+});
+
+test('build writes to build/ next to the fleet file by default and says what it wrote', () => {
+  const dir = tempDir();
+  const fleet = writeFleet(readFileSync(EXAMPLE, 'utf8'), dir);
+  const run = mdmgen(['build', fleet]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  assert.match(run.stdout, /^Wrote 3 profiles and 6 plists to .*build\/ \(listed in .*manifest\.json\)\n$/);
+  assert.ok(readFileSync(join(dir, 'build', 'manifest.json')).length > 0);
+});
+
+test('schema prints the committed schemas/fleet.schema.json, which editors and ajv accept', () => {
+  const run = mdmgen(['schema']);
+  assert.equal(run.code, 0);
+  const committed = readFileSync(join(ROOT, 'schemas', 'fleet.schema.json'), 'utf8');
+  assert.equal(run.stdout, committed, 'run `npm run schema` after changing the catalogue or the schema');
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(committed) as object);
+  const example = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
+  assert.ok(validate(example), JSON.stringify(validate.errors));
+  const wrong = structuredClone(example) as { preferences: Record<string, Record<string, unknown>> };
+  wrong.preferences['com.microsoft.Messenger']!.DisallowSave = 'true';
+  wrong.preferences['com.microsoft.MessengerDaemon']!.AutoldleDelay = 5;
+  assert.ok(!validate(wrong), 'an editor flags a string for a boolean and a misspelt key');
+});
+
+test('init writes a commented fleet.yaml that builds cleanly, and will not overwrite one', () => {
+  const dir = join(tempDir(), 'policy');
+  const run = mdmgen(['init', dir]);
+  assert.equal(run.code, 0, run.stderr);
+  const text = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
+  const schemaLine = /^# yaml-language-server: \$schema=(.+)$/m.exec(text);
+  assert.ok(schemaLine, 'schema line');
+  assert.equal(resolve(dirname(join(dir, 'fleet.yaml')), schemaLine[1]!), join(ROOT, 'schemas', 'fleet.schema.json'));
+  assert.ok(text.split('\n').filter((l) => l.includes('#')).length > 10, 'commented for a new admin');
+  const built = mdmgen(['build', join(dir, 'fleet.yaml')]);
+  assert.equal(built.code, 0, built.stderr);
+  assert.equal(built.stderr, '', 'no warnings');
+  assert.equal(mdmgen(['init', dir]).code, 2);
+  writeFileSync(join(dir, 'fleet.yaml'), 'mine');
+  assert.equal(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), 'mine');
+  assert.equal(mdmgen(['init', dir, '--force']).code, 0);
+});

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BIN, EXAMPLE, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+
+function build(fleet: string, out: string) {
+  return mdmgen(['build', fleet, '-o', out]);
+}
+
+test('a staging folder left by a killed build is removed, and the previous output is kept', () => {
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  const before = snapshotTree(out);
+  mkdirSync(join(dir, 'build.mdmgen-new-99999', 'profiles'), { recursive: true });
+  writeFileSync(join(dir, 'build.mdmgen-new-99999', 'profiles', 'half.mobileconfig'), '<?xml');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  assert.deepEqual(readdirSync(dir).sort(), ['build']);
+  assert.deepEqual(snapshotTree(out), before);
+});
+
+test('a build killed between its two renames is recovered on the next run', () => {
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  const before = snapshotTree(out);
+  // What a kill after "rename the old output away" leaves: no build/, the old output beside it.
+  const moved = join(dir, 'build.mdmgen-old-4242');
+  mdmgen(['build', EXAMPLE, '-o', moved]);
+  const invalid = writeFleet('mdmgen: 2\n');
+  assert.equal(build(invalid, out).code, 2);
+  assert.ok(existsSync(moved), 'validation fails before the output folder is touched');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  assert.deepEqual(snapshotTree(out), before);
+});
+
+test('killed with SIGKILL at any moment, the output folder is the old build or the new one, never a mix', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  const other = writeFleet(readFileSync(EXAMPLE, 'utf8').replace('lcs01.corp.example.com', 'lcs02.corp.example.com'));
+  assert.equal(build(EXAMPLE, out).code, 0);
+  const old = snapshotTree(out);
+  const fresh = snapshotTree((() => { const o = join(tempDir(), 'b'); build(other, o); return o; })());
+  const outcomes = new Set<string>();
+  for (let delay = 0; delay <= 330; delay += 15) {
+    await new Promise<void>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'build', other, '-o', out], { stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      child.on('exit', () => { clearTimeout(timer); resolve(); });
+    });
+    const now = existsSync(out) ? snapshotTree(out) : undefined;
+    if (now === undefined) {
+      outcomes.add('between renames'); // recovered by the next build, tested above
+      assert.ok(readdirSync(dir).some((e) => e.startsWith('build.mdmgen-old-')));
+      assert.equal(build(EXAMPLE, out).code, 0);
+    } else {
+      const same = JSON.stringify(now) === JSON.stringify(old) ? 'old' : JSON.stringify(now) === JSON.stringify(fresh) ? 'new' : 'mixed';
+      assert.notEqual(same, 'mixed', `delay ${delay} ms left a mixed output folder`);
+      outcomes.add(same);
+    }
+    assert.equal(build(EXAMPLE, out).code, 0);
+  }
+  assert.ok(outcomes.has('old'), [...outcomes].join());
+});
+
+test('refuses to replace a folder that holds files no build wrote', () => {
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  writeFileSync(join(out, 'notes.txt'), 'mine');
+  const run = build(EXAMPLE, out);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /holds files no build wrote \(notes\.txt\)/);
+  assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'mine');
+
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  writeFileSync(join(home, 'thesis.doc'), 'precious');
+  const other = build(EXAMPLE, home);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /not an mdmgen output folder/);
+  assert.deepEqual(readdirSync(home), ['thesis.doc']);
+});
+
+test('an output path under a regular file exits 2 with a clear message', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'file'), 'x');
+  const run = build(EXAMPLE, join(dir, 'file', 'build'));
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /io\/write-failed/);
+  assert.match(run.stderr, /not a folder/);
+  assert.doesNotMatch(run.stderr, /\n\s+at /);
+});
+
+test('an output folder that is a symlink is replaced as a link; its target is never written', () => {
+  const dir = tempDir();
+  const target = join(dir, 'elsewhere');
+  mkdirSync(target);
+  writeFileSync(join(target, 'passwd'), 'root:x:0:0');
+  symlinkSync(target, join(dir, 'build'));
+  assert.equal(build(EXAMPLE, join(dir, 'build')).code, 0);
+  assert.deepEqual(readdirSync(target), ['passwd']);
+  assert.ok(existsSync(join(dir, 'build', 'manifest.json')));
+});

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkFleet } from '../src/fleet/check.js';
+import { HEADER } from './helpers/helpers.js';
+
+const daemon = (body: string, extra = '') => `${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n${body}${extra}`;
+
+interface Case { name: string; yaml: string; expect: [code: string, line: number, column: number][]; message?: RegExp }
+
+const cases: Case[] = [
+  { name: 'a valid range of exactly 3 ports', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 50000\n    PortRangeMaxSIPDynamicPort: 50002\n'), expect: [] },
+  { name: 'min above max', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 50010\n    PortRangeMaxSIPDynamicPort: 50000\n'), expect: [['rule/port-range-order', 7, 33]] },
+  { name: 'fewer than 3 ports (seed)', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 50000\n    PortRangeMaxSIPDynamicPort: 50001\n'), expect: [['rule/port-range-size', 7, 33]], message: /at least 3/ },
+  { name: 'range enabled without its bounds', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 50000\n'), expect: [['rule/port-range-incomplete', 5, 23]] },
+  { name: 'bounds without PortRangeEnabled', yaml: daemon('    PortRangeMinSIPDynamicPort: 50000\n    PortRangeMaxSIPDynamicPort: 50010\n'), expect: [['rule/port-range-disabled', 5, 33], ['rule/port-range-disabled', 6, 33]] },
+  { name: 'a port below 1024', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 80\n    PortRangeMaxSIPDynamicPort: 90\n'), expect: [['pref/type', 6, 33], ['pref/type', 7, 33]] },
+  { name: 'a range over the iChat AV ports', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 16380\n    PortRangeMaxSIPDynamicPort: 16390\n'), expect: [['rule/port-conflict', 6, 33]], message: /16384-16403 \(iChat audio and video\)/ },
+  { name: 'a range over MSN\'s 1863', yaml: daemon('    PortRangeEnabled: 1\n    PortRangeMinSIPDynamicPort: 1860\n    PortRangeMaxSIPDynamicPort: 1870\n'), expect: [['rule/port-conflict', 6, 33]], message: /1863/ },
+  { name: 'manual configuration without a server', yaml: daemon('    RTCConfigurationMode: manual\n'), expect: [['rule/server-address-required', 5, 27]] },
+  { name: 'automatic configuration needs no server', yaml: daemon('    RTCConfigurationMode: automatic\n'), expect: [] },
+  { name: 'Kerberos without UserLogonName', yaml: daemon('    EnableKerberosLogin: true\n'), expect: [['rule/kerberos-logon-name', 5, 26]] },
+  { name: 'Kerberos with a short UserLogonName', yaml: daemon('    EnableKerberosLogin: true\n    UserLogonName: someone\n'), expect: [['rule/kerberos-logon-name', 6, 20]], message: /fully qualified/ },
+  { name: 'Kerberos with the guide\'s example logon name', yaml: daemon('    EnableKerberosLogin: true\n    UserLogonName: someone@testserver.headquarters.corp.adatum.com\n'), expect: [] },
+  { name: 'TCP although a trust anchor is configured', yaml: daemon('    RTCTransport: tcp\n', 'trust:\n  - file: ca.pem\n'), expect: [['rule/tcp-with-trust-anchor', 5, 19], ['fleet/not-implemented', 6, 1]] },
+  { name: 'a template without a directory', yaml: daemon('    UserSIPID: "{{email}}"\n'), expect: [['rule/template-without-directory', 5, 16]] },
+  { name: 'Kerberos iChat account with a password', yaml: `${HEADER}accounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, password: { env: PW } }\n`, expect: [['fleet/not-implemented', 3, 1], ['rule/kerberos-with-password', 4, 72]] },
+  { name: 'a key the guide says does not apply', yaml: daemon('    Tuned: 1\n'), expect: [['pref/not-applicable', 5, 5]], message: /Does not currently apply/ },
+  { name: 'an unchecked domain', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    AutoLogin: true\n`, expect: [['pref/unchecked-domain', 4, 3]] },
+  { name: 'two group names that are one file name on a Mac', yaml: `${HEADER}groups:\n  R&D: {}\n  r-d: {}\n`, expect: [['rule/group-name-collision', 5, 3]] },
+  { name: 'an inherited fault is reported once, where it was written', yaml: daemon('    RTCConfigurationMode: manual\n', 'groups:\n  a: {}\n  b: {}\n'), expect: [['rule/server-address-required', 5, 27]] },
+];
+
+for (const c of cases) {
+  test(`rule: ${c.name}`, () => {
+    const { diagnostics } = checkFleet('fleet.yaml', Buffer.from(c.yaml));
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.line, d.column]), c.expect);
+    if (c.message) assert.match(diagnostics.map((d) => d.message).join('\n'), c.message);
+  });
+}

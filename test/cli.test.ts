@@ -101,3 +101,10 @@ test('init writes a commented fleet.yaml that builds cleanly, and will not overw
   assert.equal(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), 'mine');
   assert.equal(mdmgen(['init', dir, '--force']).code, 0);
 });
+
+test('the README names every diagnostic code, so an admin can look any of them up', async () => {
+  const { CODES } = await import('../src/diagnostics/diagnostic.js');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const missing = Object.keys(CODES).filter((code) => !readme.includes(`\`${code}\``));
+  assert.deepEqual(missing, []);
+});

@@ -7,77 +7,61 @@ import { integer } from './write-xml.js';
 
 const EPOCH_2001_MS = Date.UTC(2001, 0, 1);
 
-export function writeBinaryPlist(root: PlistValue): Buffer {
-  const objects: Buffer[] = [];
-  const unique = new Map<string, number>();
+type Entry = { bytes: Buffer } | { marker: 0xa | 0xd; refs: number[] };
 
-  const add = (encode: (refs: (v: PlistValue) => number) => Buffer, uniqueKey?: string): number => {
-    if (uniqueKey !== undefined) {
-      const existing = unique.get(uniqueKey);
-      if (existing !== undefined) return existing;
-    }
-    const index = objects.length;
-    objects.push(Buffer.alloc(0));
-    if (uniqueKey !== undefined) unique.set(uniqueKey, index);
-    refsOf.push([]);
-    objects[index] = encode((v) => {
-      const ref = flatten(v);
-      refsOf[index]!.push(ref);
-      return ref;
-    });
+export function writeBinaryPlist(root: PlistValue): Buffer {
+  // Pass 1: number every object (strings and scalars once each, as CoreFoundation does).
+  const entries: Entry[] = [];
+  const unique = new Map<string, number>();
+  const scalar = (bytes: () => Buffer, key?: string): number => {
+    const existing = key === undefined ? undefined : unique.get(key);
+    if (existing !== undefined) return existing;
+    entries.push({ bytes: bytes() });
+    if (key !== undefined) unique.set(key, entries.length - 1);
+    return entries.length - 1;
+  };
+  const container = (marker: 0xa | 0xd, children: () => number[]): number => {
+    const entry: Entry = { marker, refs: [] };
+    const index = entries.push(entry) - 1;
+    entry.refs = children();
     return index;
   };
-  // Containers are encoded after their children are numbered; references are patched in once the
-  // reference width is known, so record them per object.
-  const refsOf: number[][] = [];
-  const containers = new Map<number, { marker: number; count: number }>();
-
-  function flatten(value: PlistValue, where = '$'): number {
-    if (typeof value === 'boolean') return add(() => Buffer.of(value ? 0x09 : 0x08), `b${value}`);
-    if (typeof value === 'number') return add(() => encodeInt(BigInt(integer(value, where))), `i${value}`);
-    if (typeof value === 'bigint') return add(() => encodeInt(value), `i${value}`);
+  const flatten = (value: PlistValue, where: string): number => {
+    if (typeof value === 'boolean') return scalar(() => Buffer.of(value ? 0x09 : 0x08), `b${value}`);
+    if (typeof value === 'number') return scalar(() => encodeInt(BigInt(integer(value, where))), `i${value}`);
+    if (typeof value === 'bigint') return scalar(() => encodeInt(value), `i${value}`);
     if (typeof value === 'string') {
       // Binary plists store UTF-16, which cannot hold a lone surrogate. Name the place, never the value.
       if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) throw new TypeError(`string at ${where} has a lone surrogate`);
-      return add(() => encodeString(value), `s${value}`);
+      return scalar(() => encodeString(value), `s${value}`);
     }
     if (value instanceof Real) {
       if (!Number.isFinite(value.value)) throw new TypeError(`real at ${where} is not finite`);
-      return add(() => withDouble(0x23, value.value), `r${value.value}`);
+      return scalar(() => withDouble(0x23, value.value), `r${value.value}`);
     }
     if (value instanceof Date) {
       if (!Number.isFinite(value.getTime())) throw new TypeError(`date at ${where} is invalid`);
-      return add(() => withDouble(0x33, (value.getTime() - EPOCH_2001_MS) / 1000));
+      return scalar(() => withDouble(0x33, (value.getTime() - EPOCH_2001_MS) / 1000));
     }
-    if (value instanceof Uint8Array) return add(() => Buffer.concat([sizeMarker(0x4, value.length), value]));
-    if (Array.isArray(value)) {
-      const index = add((ref) => {
-        value.forEach((item: PlistValue) => ref(item));
-        return Buffer.alloc(0);
-      });
-      containers.set(index, { marker: 0xa, count: value.length });
-      return index;
-    }
+    if (value instanceof Uint8Array) return scalar(() => Buffer.concat([sizeMarker(0x4, value.length), value]));
+    if (Array.isArray(value)) return container(0xa, () => value.map((item: PlistValue, i: number) => flatten(item, `${where}[${i}]`)));
     if (isDict(value)) {
       const keys = sortedKeys(value);
-      const index = add((ref) => {
-        for (const key of keys) ref(key);
-        for (const key of keys) ref(value[key]!);
-        return Buffer.alloc(0);
-      });
-      containers.set(index, { marker: 0xd, count: keys.length });
-      return index;
+      return container(0xd, () => [...keys.map((key) => flatten(key, where)), ...keys.map((key) => flatten(value[key]!, `${where}.${key}`))]);
     }
     throw new TypeError(`unsupported plist value at ${where}`);
-  }
+  };
+  flatten(root, '$');
 
-  flatten(root);
-  const refSize = bytesFor(objects.length - 1);
-  for (const [index, { marker, count }] of containers) {
-    const refs = Buffer.alloc(refsOf[index]!.length * refSize);
-    refsOf[index]!.forEach((ref, i) => refs.writeUIntBE(ref, i * refSize, refSize));
-    objects[index] = Buffer.concat([sizeMarker(marker, count), refs]);
-  }
+  // Pass 2: encode, now that the reference width is known.
+  const refSize = bytesFor(entries.length - 1);
+  const objects = entries.map((entry) => {
+    if ('bytes' in entry) return entry.bytes;
+    const refs = Buffer.alloc(entry.refs.length * refSize);
+    entry.refs.forEach((ref, i) => refs.writeUIntBE(ref, i * refSize, refSize));
+    const count = entry.marker === 0xd ? entry.refs.length / 2 : entry.refs.length;
+    return Buffer.concat([sizeMarker(entry.marker, count), refs]);
+  });
 
   const offsets: number[] = [];
   let position = 8;

@@ -1,6 +1,6 @@
 import {
   isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit,
-  type Document, type Node, type Pair, type ParsedNode,
+  type Document, type Node, type Pair
 } from 'yaml';
 import type { Code, Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
 import { CODES } from '../diagnostics/diagnostic.js';
@@ -204,4 +204,3 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
-export type { ParsedNode };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
 import {
-  EXAMPLE, HEADER, listTree, loadWithPlistlib, mdmgen, readWithPlistlib, snapshotTree, tempDir, untag, writeFleet, type Tagged,
+  EXAMPLE, exampleCopy, HEADER, listTree, loadWithPlistlib, mdmgen, readWithPlistlib, snapshotTree, tempDir, untag, writeFleet, type Tagged,
 } from './helpers/helpers.js';
 
 function buildExample(env: NodeJS.ProcessEnv = {}, fleet = EXAMPLE): string {
@@ -24,21 +24,26 @@ const plist = (path: string) => {
   return value;
 };
 const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
-  artifacts: { path: string; kind: string; sha256: string; group?: string; domain?: string; identifier?: string; uuid?: string; signed?: boolean }[];
+  artifacts: { path: string; kind: string; sha256: string; group?: string; user?: string; domain?: string; identifier?: string; uuid?: string; signed?: boolean; containsSecret?: boolean }[];
 };
 
-test('the example builds two plists and one profile per group, and a manifest', () => {
+test('the example builds two plists and one profile per group, one profile per user, and a manifest', () => {
   assert.deepEqual(files, [
     'manifest.json',
     'plists/base/com.microsoft.Messenger.plist',
     'plists/base/com.microsoft.MessengerDaemon.plist',
-    'plists/groups/engineering/com.microsoft.Messenger.plist',
-    'plists/groups/engineering/com.microsoft.MessengerDaemon.plist',
-    'plists/groups/legal/com.microsoft.Messenger.plist',
-    'plists/groups/legal/com.microsoft.MessengerDaemon.plist',
+    'plists/groups/Engineering/com.microsoft.Messenger.plist',
+    'plists/groups/Engineering/com.microsoft.MessengerDaemon.plist',
+    'plists/groups/Legal/com.microsoft.Messenger.plist',
+    'plists/groups/Legal/com.microsoft.MessengerDaemon.plist',
     'profiles/base.mobileconfig',
-    'profiles/groups/engineering.mobileconfig',
-    'profiles/groups/legal.mobileconfig',
+    'profiles/groups/Engineering.mobileconfig',
+    'profiles/groups/Legal.mobileconfig',
+    'profiles/users/asmith.mobileconfig',
+    'profiles/users/jdoe.mobileconfig',
+    'profiles/users/jgarcia.mobileconfig',
+    'profiles/users/kolsen.mobileconfig',
+    'profiles/users/mchen.mobileconfig',
   ]);
 });
 
@@ -51,16 +56,20 @@ test('plists load in plistlib with the catalogue\'s exact types', () => {
   assert.deepEqual(daemon.value.RTCServerAddress, { type: 'string', value: 'lcs01.corp.example.com' });
   const ui = untag(plist('plists/base/com.microsoft.Messenger.plist'));
   assert.deepEqual(ui, { DisallowSave: true, HideTimeStamp: false, DoNotShowVirusAlert: true });
-  assert.deepEqual(untag(plist('plists/groups/engineering/com.microsoft.Messenger.plist')), { DisallowSave: false, HideTimeStamp: false, DoNotShowVirusAlert: true }, 'group overrides the base');
+  assert.deepEqual(untag(plist('plists/groups/Engineering/com.microsoft.Messenger.plist')), { DisallowSave: false, HideTimeStamp: false, DoNotShowVirusAlert: true }, 'group overrides the base');
 });
 
 test('every profile agrees with Apple\'s schema: keys, types, required keys, ranges', () => {
   const top = appleKeys('TopLevel');
   const common = appleKeys('CommonPayloadKeys');
-  const custom = appleKeys('com.apple.ManagedClient.preferences');
-  // mcx_data_timestamp is beyond Apple's published schema: mcxToProfile and ProfileManifests document it
-  // (shared/guides/apple-formats.md, c.1) as what turns Set-Once "often" into "once".
-  const documented = { mcx_data_timestamp: 'date' } as const;
+  const byType: Record<string, ReturnType<typeof appleKeys>> = Object.fromEntries(
+    ['com.apple.ManagedClient.preferences', 'com.apple.jabber.account', 'com.apple.AIM.account'].map((t) => [t, appleKeys(t)]),
+  );
+  // Documented beyond Apple's published schema (shared/guides/apple-formats.md, c.1): mcx_data_timestamp
+  // (mcxToProfile, ProfileManifests) turns Set-Once into "once"; JabberAuthKerberos (ProfileManifests,
+  // iChat Server) is Kerberos sign-in.
+  const documented = { keys: { mcx_data_timestamp: 'date' as const }, values: { JabberAuthentication: ['JabberAuthKerberos'] } };
+  const seen = new Set<string>();
   for (const path of files.filter((f) => f.endsWith('.mobileconfig'))) {
     const profile = plist(path) as Extract<Tagged, { type: 'dict' }>;
     assert.deepEqual(checkAgainstApple(profile, top, path), []);
@@ -68,10 +77,13 @@ test('every profile agrees with Apple\'s schema: keys, types, required keys, ran
     const payloads = (profile.value.PayloadContent as Extract<Tagged, { type: 'array' }>).value;
     assert.ok(payloads.length > 0);
     for (const [i, payload] of payloads.entries()) {
-      assert.deepEqual(checkAgainstApple(payload, [...common, ...custom], `${path}[${i}]`, documented), []);
-      assert.equal(untag((payload as Extract<Tagged, { type: 'dict' }>).value.PayloadType!), 'com.apple.ManagedClient.preferences');
+      const type = String(untag((payload as Extract<Tagged, { type: 'dict' }>).value.PayloadType!));
+      assert.ok(byType[type], `${path}[${i}]: unexpected PayloadType ${type}`);
+      assert.deepEqual(checkAgainstApple(payload, [...common, ...byType[type]!], `${path}[${i}]`, documented), []);
+      seen.add(type);
     }
   }
+  assert.deepEqual([...seen].sort(), ['com.apple.ManagedClient.preferences', 'com.apple.jabber.account']);
 });
 
 test('Forced and Set-Once per key as configured; once carries a timestamp, often does not', () => {
@@ -85,11 +97,11 @@ test('Forced and Set-Once per key as configured; once carries a timestamp, often
 });
 
 test('profiles tell an admin in an MDM console what they are', () => {
-  const legal = untag(plist('profiles/groups/legal.mobileconfig')) as Record<string, string>;
+  const legal = untag(plist('profiles/groups/Legal.mobileconfig')) as Record<string, string>;
   assert.equal(legal.PayloadOrganization, 'Example Corp');
-  assert.equal(legal.PayloadIdentifier, 'com.example.im.preferences.group.legal');
-  assert.match(legal.PayloadDisplayName!, /Example Corp.*legal/);
-  assert.match(legal.PayloadDescription!, /legal group.*Legal department/);
+  assert.equal(legal.PayloadIdentifier, 'com.example.im.preferences.group.Legal');
+  assert.match(legal.PayloadDisplayName!, /Example Corp.*Legal/);
+  assert.match(legal.PayloadDescription!, /Legal group.*Legal department/);
   assert.match(legal.PayloadDescription!, /forces .*DisallowSave/);
 });
 
@@ -99,6 +111,7 @@ test('manifest.json lists every file with its sha256, kind, identifier and UUID'
     assert.equal(a.sha256, createHash('sha256').update(readFileSync(join(out, a.path))).digest('hex'), a.path);
     if (a.kind === 'profile') {
       const profile = untag(plist(a.path)) as Record<string, unknown>;
+      assert.equal(a.user, /^profiles\/users\/(.+)\.mobileconfig$/.exec(a.path)?.[1], a.path);
       assert.equal(a.identifier, profile.PayloadIdentifier);
       assert.equal(a.uuid, profile.PayloadUUID);
       assert.equal(a.signed, false);
@@ -106,8 +119,8 @@ test('manifest.json lists every file with its sha256, kind, identifier and UUID'
       assert.equal(a.kind, 'plist');
       assert.match(a.domain!, /^com\.microsoft\.Messenger(Daemon)?$/);
     }
-    const group = /\/groups\/([^/.]+)/.exec(a.path)?.[1];
-    assert.equal(a.group, group, a.path);
+    const department = a.user && readFileSync(join(EXAMPLE, '..', 'users.csv'), 'utf8').split('\n').find((l) => l.startsWith(`${a.user},`))!.split(',')[3];
+    assert.equal(a.group, (/\/groups\/([^/.]+)/.exec(a.path)?.[1] ?? department) || undefined, a.path);
   }
 });
 
@@ -129,10 +142,8 @@ test('byte-identical output in any time zone and locale', () => {
 });
 
 test('a UUID changes when its content changes, and only then', () => {
-  const dir = tempDir();
-  const fleet = join(dir, 'fleet.yaml');
+  const fleet = exampleCopy();
   const original = readFileSync(EXAMPLE, 'utf8');
-  cpSync(EXAMPLE, fleet);
   const profiles = (o: string) => Object.fromEntries(files.filter((f) => f.endsWith('.mobileconfig')).map((f) => [f, untag(loadWithPlistlib(join(o, f))) as { PayloadUUID: string; PayloadContent: { PayloadUUID: string; PayloadContent: Record<string, { 'Set-Once'?: { mcx_data_timestamp?: string }[] }> }[] }]));
   const before = profiles(out);
 
@@ -142,11 +153,13 @@ test('a UUID changes when its content changes, and only then', () => {
 
   writeFileSync(fleet, original.replace('        DisallowSave: false', '        DisallowSave: true'));
   const changed = profiles(buildExample({}, fleet));
-  assert.notEqual(changed['profiles/groups/engineering.mobileconfig']!.PayloadUUID, before['profiles/groups/engineering.mobileconfig']!.PayloadUUID);
+  assert.notEqual(changed['profiles/groups/Engineering.mobileconfig']!.PayloadUUID, before['profiles/groups/Engineering.mobileconfig']!.PayloadUUID);
+  assert.notEqual(changed['profiles/users/jdoe.mobileconfig']!.PayloadUUID, before['profiles/users/jdoe.mobileconfig']!.PayloadUUID, 'jdoe is in Engineering');
+  assert.equal(changed['profiles/users/jgarcia.mobileconfig']!.PayloadUUID, before['profiles/users/jgarcia.mobileconfig']!.PayloadUUID, 'jgarcia is in Legal');
   assert.equal(changed['profiles/base.mobileconfig']!.PayloadUUID, before['profiles/base.mobileconfig']!.PayloadUUID);
-  assert.equal(changed['profiles/groups/legal.mobileconfig']!.PayloadUUID, before['profiles/groups/legal.mobileconfig']!.PayloadUUID);
+  assert.equal(changed['profiles/groups/Legal.mobileconfig']!.PayloadUUID, before['profiles/groups/Legal.mobileconfig']!.PayloadUUID);
   const daemonUuid = (p: (typeof before)[string]) => p.PayloadContent.find((c) => 'com.microsoft.MessengerDaemon' in c.PayloadContent)!.PayloadUUID;
-  assert.equal(daemonUuid(changed['profiles/groups/engineering.mobileconfig']!), daemonUuid(before['profiles/groups/engineering.mobileconfig']!), 'the unchanged payload keeps its UUID');
+  assert.equal(daemonUuid(changed['profiles/groups/Engineering.mobileconfig']!), daemonUuid(before['profiles/groups/Engineering.mobileconfig']!), 'the unchanged payload keeps its UUID');
 });
 
 test('mcx_data_timestamp changes when a once value changes, not when a forced one does', () => {
@@ -154,9 +167,8 @@ test('mcx_data_timestamp changes when a once value changes, not when a forced on
     const profile = untag(loadWithPlistlib(join(o, 'profiles/base.mobileconfig'))) as { PayloadContent: { PayloadContent: Record<string, { 'Set-Once'?: { mcx_data_timestamp?: string }[] }> }[] };
     return profile.PayloadContent.find((c) => 'com.microsoft.Messenger' in c.PayloadContent)!.PayloadContent['com.microsoft.Messenger']!['Set-Once']![0]!.mcx_data_timestamp;
   };
-  const original = readFileSync(EXAMPLE, 'utf8');
-  const forced = writeFleet(original.replace('DisallowSave: true ', 'DisallowSave: false '));
-  const once = writeFleet(original.replace('HideTimeStamp: { value: false', 'HideTimeStamp: { value: true'));
+  const forced = exampleCopy((t) => t.replace('DisallowSave: true ', 'DisallowSave: false '));
+  const once = exampleCopy((t) => t.replace('HideTimeStamp: { value: false', 'HideTimeStamp: { value: true'));
   assert.equal(timestamp(buildExample({}, forced)), timestamp(out));
   assert.notEqual(timestamp(buildExample({}, once)), timestamp(out));
 });

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { EXAMPLE, HEADER, mdmgen, ROOT, tempDir, writeFleet } from './helpers/helpers.js';
+import { EXAMPLE, exampleCopy, HEADER, mdmgen, ROOT, tempDir, writeFleet } from './helpers/helpers.js';
 
 test('--help exits 0 and lists the commands; no arguments is a usage error', () => {
   const help = mdmgen(['--help']);
@@ -62,11 +62,11 @@ test('a missing fleet file exits 2 naming it', () => {
 
 test('build writes to build/ next to the fleet file by default and says what it wrote', () => {
   const dir = tempDir();
-  const fleet = writeFleet(readFileSync(EXAMPLE, 'utf8'), dir);
+  const fleet = exampleCopy(undefined, dir);
   const run = mdmgen(['build', fleet]);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, '');
-  assert.match(run.stdout, /^Wrote 3 profiles and 6 plists to .*build\/ \(listed in .*manifest\.json\)\n$/);
+  assert.match(run.stdout, /^Wrote 8 profiles \(5 of them per-user\) and 6 plists to .*build\/ \(listed in .*manifest\.json\)\n$/);
   assert.ok(readFileSync(join(dir, 'build', 'manifest.json')).length > 0);
 });
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, EXAMPLE, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { BIN, EXAMPLE, exampleCopy, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
 
 function build(fleet: string, out: string) {
   return mdmgen(['build', fleet, '-o', out]);
@@ -39,7 +39,7 @@ test('a build killed between its two renames is recovered on the next run', () =
 test('killed with SIGKILL at any moment, the output folder is the old build or the new one, never a mix', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const out = join(dir, 'build');
-  const other = writeFleet(readFileSync(EXAMPLE, 'utf8').replace('lcs01.corp.example.com', 'lcs02.corp.example.com'));
+  const other = exampleCopy((t) => t.replace('lcs01.corp.example.com', 'lcs02.corp.example.com'));
   assert.equal(build(EXAMPLE, out).code, 0);
   const old = snapshotTree(out);
   const fresh = snapshotTree((() => { const o = join(tempDir(), 'b'); build(other, o); return o; })());

@@ -23,7 +23,7 @@ const cases: Case[] = [
   { name: 'Kerberos with the guide\'s example logon name', yaml: daemon('    EnableKerberosLogin: true\n    UserLogonName: someone@testserver.headquarters.corp.adatum.com\n'), expect: [] },
   { name: 'TCP although a trust anchor is configured', yaml: daemon('    RTCTransport: tcp\n', 'trust:\n  - file: ca.pem\n'), expect: [['rule/tcp-with-trust-anchor', 5, 19], ['fleet/not-implemented', 6, 1]] },
   { name: 'a template without a directory', yaml: daemon('    UserSIPID: "{{email}}"\n'), expect: [['rule/template-without-directory', 5, 16]] },
-  { name: 'Kerberos iChat account with a password', yaml: `${HEADER}accounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, password: { env: PW } }\n`, expect: [['fleet/not-implemented', 3, 1], ['rule/kerberos-with-password', 4, 72]] },
+  { name: 'Kerberos iChat account with a password', yaml: `${HEADER}accounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, password: { env: PW } }\n`, expect: [['rule/accounts-without-directory', 4, 5], ['rule/kerberos-with-password', 4, 72]] },
   { name: 'a key the guide says does not apply', yaml: daemon('    Tuned: 1\n'), expect: [['pref/not-applicable', 5, 5]], message: /Does not currently apply/ },
   { name: 'an unchecked domain', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    AutoLogin: true\n`, expect: [['pref/unchecked-domain', 4, 3]] },
   { name: 'two group names that are one file name on a Mac', yaml: `${HEADER}groups:\n  R&D: {}\n  r-d: {}\n`, expect: [['rule/group-name-collision', 5, 3]] },

@@ -1,5 +1,5 @@
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from './plan.js';
 
 export class OutputError extends Error {}
@@ -94,6 +94,11 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
  * power loss, and 100,000 fsyncs would cost more than the build itself.
  */
 async function writeAll(root: string, artifacts: readonly Artifact[]): Promise<void> {
+  for (const { path } of artifacts) {
+    // Names come from user data (group and user names): never let one resolve outside the folder.
+    const full = resolve(root, ...path.split('/'));
+    if (!full.startsWith(root + sep) || path.includes('\0')) throw new OutputError(`refusing to write ${JSON.stringify(path)} outside the output folder`);
+  }
   const folders = new Set(artifacts.map((a) => dirname(join(root, ...a.path.split('/')))));
   for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true, mode: 0o755 });
   let next = 0;

@@ -1,9 +1,12 @@
 import type { Catalog } from '../catalog/catalog.js';
+import { safeName } from '../directory/names.js';
 import { CODES, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Fleet, Policy, Setting } from '../fleet/model.js';
+import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
+import { policyFor, renderPolicy } from '../fleet/users.js';
 import type { PlistDict, PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
+import { accountPayload, passwordKey } from './accounts.js';
 import { sha256, uuidV5 } from './identity.js';
 
 export type ArtifactKind = 'plist' | 'profile' | 'certificate' | 'install-point' | 'archive' | 'network' | 'dns' | 'script' | 'document';
@@ -18,6 +21,8 @@ export interface ManifestEntry {
   identifier?: string;
   uuid?: string;
   signed?: boolean;
+  /** The file holds a password in clear text (a profile is signed, not encrypted). */
+  containsSecret?: boolean;
 }
 
 export interface Artifact {
@@ -35,70 +40,101 @@ export interface BuildPlan {
   diagnostics: Diagnostic[];
 }
 
-export interface BuildOptions {
+export interface BuildInput {
+  fleet: Fleet;
+  catalog: Catalog;
+  fleetBytes: Uint8Array;
+  /** The directory's users, when fleet.yaml has a directory. */
+  users?: readonly User[];
+  /** Resolved passwords by account index; resolving them is the caller's I/O. */
+  secrets?: ReadonlyMap<number, string>;
   plistFormat: 'xml' | 'binary';
   version: string;
 }
 
 interface Target {
   label: string;
+  who: string;
   group?: string;
-  description?: string;
-  dir: string;
+  user?: User;
+  path: string;
   identifier: string;
+  scope: 'System' | 'User';
   policy: Policy;
+  accounts: readonly Account[];
 }
 
 const MCX_EPOCH_MS = Date.UTC(2001, 0, 1);
 
 /** Everything a build writes, as bytes, from the validated fleet. Pure: no file system, no clock. */
-export function planBuild(fleet: Fleet, catalog: Catalog, fleetBytes: Uint8Array, options: BuildOptions): BuildPlan {
+export function planBuild(input: BuildInput): BuildPlan {
+  const { fleet, catalog } = input;
   const root = fleet.organization.identifier;
-  const targets: Target[] = [
-    { label: 'base policy', dir: 'base', identifier: `${root}.preferences`, policy: fleet.base },
+  const artifacts: Artifact[] = [];
+
+  // Group targets carry no per-user values: a template cannot be rendered for a whole group.
+  const shared: { label: string; who: string; group?: string; dir: string; identifier: string; policy: Policy }[] = [
+    { label: 'base policy', who: 'Macs outside every group', dir: 'base', identifier: `${root}.preferences`, policy: fleet.base },
     ...fleet.groups.map((g) => ({
       label: `group ${g.name}`,
+      who: `the ${g.name} group${g.description ? ` (${g.description})` : ''}`,
       group: g.name,
-      ...(g.description !== undefined && { description: g.description }),
       dir: `groups/${g.slug}`,
       identifier: `${root}.preferences.group.${g.slug}`,
       policy: g.policy,
     })),
   ];
-  const artifacts: Artifact[] = [];
-  for (const target of targets) {
-    for (const domain of domainsOf(target.policy, catalog)) {
-      const bytes = plistBytes(settingsDict([...(target.policy.get(domain)?.values() ?? [])]), options.plistFormat);
-      artifacts.push(artifact(`plists/${target.dir}/${domain}.plist`, bytes, { kind: 'plist', domain, ...(target.group !== undefined && { group: target.group }) }));
+  for (const t of shared) {
+    const policy = withoutTemplates(t.policy);
+    for (const domain of [...new Set([...catalog.keys(), ...[...policy.keys()].sort()])]) {
+      const bytes = plistBytes(settingsDict([...(policy.get(domain)?.values() ?? [])]), input.plistFormat);
+      artifacts.push(artifact(`plists/${t.dir}/${domain}.plist`, bytes, { kind: 'plist', domain, ...(t.group !== undefined && { group: t.group }) }));
     }
-    artifacts.push(profileArtifact(fleet, catalog, target));
+    artifacts.push(profileArtifact(input, { ...t, path: `profiles/${t.dir}.mobileconfig`, scope: 'System', policy, accounts: [] }, hasTemplates(t.policy)));
   }
+
+  for (const user of input.users ?? []) {
+    const policy = policyFor(fleet, user);
+    if (!hasTemplates(policy) && fleet.accounts.length === 0) continue;
+    const group = fleet.groups.find((g) => g.policy === policy)?.name;
+    const name = safeName(user.name);
+    artifacts.push(profileArtifact(input, {
+      label: `user ${user.name}`,
+      who: `${user.name}${group ? ` (group ${group})` : ''}`,
+      ...(group !== undefined && { group }),
+      user,
+      path: `profiles/users/${name}.mobileconfig`,
+      identifier: `${root}.preferences.user.${name}`,
+      scope: 'User',
+      policy: renderPolicy(policy, user),
+      accounts: fleet.accounts,
+    }, false));
+  }
+
   artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
   const manifest = {
-    generator: `mdmgen ${options.version}`,
-    fleet: { file: fleet.file.split(/[\\/]/).pop(), sha256: sha256(fleetBytes) },
+    generator: `mdmgen ${input.version}`,
+    fleet: { file: fleet.file.split(/[\\/]/).pop(), sha256: sha256(input.fleetBytes) },
     artifacts: artifacts.map((a) => a.entry),
   };
   return {
     artifacts,
     manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    diagnostics: duplicateIdentities(fleet.file, artifacts),
+    diagnostics: [...duplicateIdentities(fleet.file, artifacts), ...secretWarning(fleet.file, artifacts)],
   };
 }
 
-/** The catalogue's domains always (the install script expects both files), then any pass-through ones. */
-function domainsOf(policy: Policy, catalog: Catalog): string[] {
-  return [...new Set([...catalog.keys(), ...[...policy.keys()].sort()])];
-}
-
-function profileArtifact(fleet: Fleet, catalog: Catalog, target: Target): Artifact {
+function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: boolean): Artifact {
+  const { fleet, catalog } = input;
   const payloads: PlistDict[] = [];
   const summary: string[] = [];
+  let containsSecret = false;
   for (const [domain, settings] of target.policy) {
     if (settings.size === 0) continue;
-    const forced = [...settings.values()].filter((s) => s.manage === 'forced');
-    const often = [...settings.values()].filter((s) => s.manage === 'often');
-    const once = [...settings.values()].filter((s) => s.manage === 'once');
+    const all = [...settings.values()];
+    const forced = all.filter((s) => s.manage === 'forced');
+    const often = all.filter((s) => s.manage === 'often');
+    const once = all.filter((s) => s.manage === 'once');
     const mcx: Record<string, PlistValue> = {};
     if (forced.length) mcx.Forced = [{ mcx_preference_settings: settingsDict(forced) }];
     const setOnce: PlistDict[] = [];
@@ -108,44 +144,62 @@ function profileArtifact(fleet: Fleet, catalog: Catalog, target: Target): Artifa
     }
     if (often.length) setOnce.push({ mcx_preference_settings: settingsDict(often) });
     if (setOnce.length) mcx['Set-Once'] = setOnce;
-
-    const identifier = `${target.identifier}.${domain}`;
-    const payload: Record<string, PlistValue> = {
+    payloads.push(withUuid({
       PayloadType: 'com.apple.ManagedClient.preferences',
       PayloadVersion: 1,
-      PayloadIdentifier: identifier,
+      PayloadIdentifier: `${target.identifier}.${domain}`,
       PayloadDisplayName: catalog.get(domain)?.title ?? `${domain} preferences`,
       PayloadContent: { [domain]: mcx },
-    };
-    payload.PayloadUUID = uuidV5(`${identifier}\n${writeXmlPlist(payload).toString()}`);
-    payloads.push(payload);
+    }));
     summary.push(describeDomain(domain, forced, once, often));
   }
+  for (const [index, account] of target.accounts.entries()) {
+    const password = account.authentication === 'password' ? input.secrets?.get(index) : undefined;
+    containsSecret ||= password !== undefined;
+    // The UUID is derived without the password, so a UUID never lets anyone test a guess of it.
+    payloads.push(withUuid(accountPayload(account, target.identifier, target.user!, password), passwordKey(account)));
+    summary.push(`iChat: ${account.type} account on ${account.host}.`);
+  }
 
-  const who = target.group === undefined ? 'Macs outside every group' : `the ${target.group} group${target.description ? ` (${target.description})` : ''}`;
+  if (leftOutTemplates) summary.push('Per-user values are in each user\'s own profile.');
   const profile: Record<string, PlistValue> = {
     PayloadType: 'Configuration',
     PayloadVersion: 1,
     PayloadIdentifier: target.identifier,
     PayloadOrganization: fleet.organization.name,
     PayloadDisplayName: `${fleet.organization.name} instant messaging (${target.label})`,
-    PayloadDescription: `Messenger for Mac and iChat preferences for ${who}. ${summary.join(' ')} Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`,
-    PayloadScope: 'System',
+    PayloadDescription: `Messenger for Mac and iChat settings for ${target.who}. ${summary.join(' ')} Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`,
+    PayloadScope: target.scope,
     PayloadContent: payloads,
   };
-  const uuid = uuidV5(`${target.identifier}\n${writeXmlPlist(profile).toString()}`);
-  profile.PayloadUUID = uuid;
-  const identities = [target.identifier, uuid, ...payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])];
+  const { PayloadUUID: uuid } = withUuid(profile);
   return {
-    ...artifact(`profiles/${target.dir}.mobileconfig`, writeXmlPlist(profile), {
+    ...artifact(target.path, writeXmlPlist(profile), {
       kind: 'profile',
       ...(target.group !== undefined && { group: target.group }),
+      ...(target.user !== undefined && { user: target.user.name }),
       identifier: target.identifier,
-      uuid,
+      uuid: String(uuid),
       signed: false,
+      ...(containsSecret && { containsSecret }),
     }),
-    identities,
+    identities: [target.identifier, String(uuid), ...payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
   };
+}
+
+/** Sets PayloadUUID to a UUIDv5 of the identifier and the content (less the named secret key). */
+function withUuid(payload: Record<string, PlistValue>, secretKey?: string): Record<string, PlistValue> {
+  const hashed = secretKey && secretKey in payload ? { ...payload, [secretKey]: '(secret)' } : payload;
+  payload.PayloadUUID = uuidV5(`${String(payload.PayloadIdentifier)}\n${writeXmlPlist(hashed).toString()}`);
+  return payload;
+}
+
+function hasTemplates(policy: Policy): boolean {
+  return [...policy.values()].some((settings) => [...settings.values()].some((s) => s.template));
+}
+
+function withoutTemplates(policy: Policy): Policy {
+  return new Map([...policy].map(([domain, settings]) => [domain, new Map([...settings].filter(([, s]) => !s.template))]));
 }
 
 function describeDomain(domain: string, forced: Setting[], once: Setting[], often: Setting[]): string {
@@ -175,7 +229,7 @@ function contentTimestamp(domain: string, values: PlistDict): Date {
   return new Date(MCX_EPOCH_MS + (digest.readUInt32BE(0) % 2 ** 29) * 1000);
 }
 
-function plistBytes(value: PlistValue, format: BuildOptions['plistFormat']): Buffer {
+function plistBytes(value: PlistValue, format: BuildInput['plistFormat']): Buffer {
   return format === 'binary' ? writeBinaryPlist(value) : writeXmlPlist(value);
 }
 
@@ -187,14 +241,32 @@ function artifact(path: string, bytes: Buffer, entry: Omit<ManifestEntry, 'path'
 function duplicateIdentities(file: string, artifacts: Artifact[]): Diagnostic[] {
   const seen = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
+  const paths = new Map<string, string>();
   for (const { path, identities = [] } of artifacts) {
+    // Two paths one name apart only in case are one file on a Mac's (and Windows') file system.
+    const folded = path.toLowerCase();
+    const clash = paths.get(folded);
+    if (clash !== undefined) diagnostics.push(problem(file, `${path} and ${clash} are one file on a case-insensitive disk`));
+    paths.set(folded, path);
     for (const id of identities) {
       const other = seen.get(id);
-      if (other !== undefined) {
-        diagnostics.push({ code: 'build/duplicate-identifier', severity: CODES['build/duplicate-identifier'], message: `${path} and ${other} would share the identifier ${id}`, file });
-      }
+      if (other !== undefined) diagnostics.push(problem(file, `${path} and ${other} would share the identifier ${id}`));
       seen.set(id, path);
     }
   }
   return diagnostics;
+}
+
+function problem(file: string, message: string): Diagnostic {
+  return { code: 'build/duplicate-identifier', severity: CODES['build/duplicate-identifier'], message, file };
+}
+
+function secretWarning(file: string, artifacts: Artifact[]): Diagnostic[] {
+  const holding = artifacts.filter((a) => a.entry.containsSecret).map((a) => a.path);
+  if (!holding.length) return [];
+  const shown = holding.slice(0, 3).join(', ') + (holding.length > 3 ? `, and ${holding.length - 3} more` : '');
+  return [{
+    code: 'secret/in-profile', severity: CODES['secret/in-profile'], file,
+    message: `${holding.length} profile${holding.length === 1 ? ' holds' : 's hold'} an iChat password in clear text (a signed profile is not encrypted): ${shown}`,
+  }];
 }

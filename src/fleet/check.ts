@@ -1,6 +1,6 @@
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
 import { sortDiagnostics, uniqueDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { parseYaml } from '../source/yaml-source.js';
+import { parseYaml, type YamlSource } from '../source/yaml-source.js';
 import type { Fleet } from './model.js';
 import { normalize } from './normalize.js';
 import { checkRules } from './rules.js';
@@ -9,6 +9,8 @@ import { validateSchema } from './validate-schema.js';
 export interface CheckResult {
   /** Present only when there is no error. */
   fleet?: Fleet;
+  /** The parsed document, for locating later findings (directory columns, secrets) in it. */
+  source?: YamlSource;
   diagnostics: Diagnostic[];
 }
 
@@ -21,7 +23,7 @@ export function checkFleet(file: string, bytes: Uint8Array, catalog: Catalog = l
   const { source, data } = parsed;
   const done = (diagnostics: Diagnostic[], fleet?: Fleet): CheckResult => {
     const sorted = sortDiagnostics(uniqueDiagnostics(diagnostics));
-    return sorted.some((d) => d.severity === 'error') || !fleet ? { diagnostics: sorted } : { fleet, diagnostics: sorted };
+    return sorted.some((d) => d.severity === 'error') || !fleet || !source ? { diagnostics: sorted } : { fleet, source, diagnostics: sorted };
   };
   if (!source || data === undefined || parsed.diagnostics.some((d) => d.severity === 'error')) return done(parsed.diagnostics);
 

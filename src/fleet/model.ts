@@ -27,9 +27,46 @@ export interface Group {
   policy: Policy;
 }
 
+/** A secret is only ever a reference, resolved at build time. */
+export type SecretRef = { env: string } | { file: string };
+
+export interface Account {
+  type: 'jabber' | 'aim';
+  description?: string;
+  host: string;
+  port?: number;
+  ssl?: boolean;
+  authentication: 'kerberos' | 'password';
+  /** May hold templates such as {{user}}@example.com. */
+  user?: string;
+  password?: SecretRef;
+  keyPath: KeyPath;
+}
+
+export interface DirectorySpec {
+  /** As written in fleet.yaml, relative to it. */
+  file: string;
+  /** Template variable -> CSV header. */
+  columns: Readonly<Record<string, string>>;
+}
+
 export interface Fleet {
   file: string;
   organization: { name: string; identifier: string; domain?: string };
   base: Policy;
   groups: readonly Group[];
+  directory?: DirectorySpec;
+  accounts: readonly Account[];
+}
+
+/** One row of the directory export. */
+export interface User {
+  /** The short name: the home folder name on the Mac. */
+  name: string;
+  /** Template variable -> cell, for every mapped column. */
+  values: Readonly<Record<string, string>>;
+  /** The group column's value, if mapped and not empty. */
+  group?: string;
+  /** 1-based line of the row in the CSV. */
+  line: number;
 }

@@ -3,7 +3,8 @@ import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from 
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Fleet, Group, Manage, Policy, Setting } from './model.js';
+import type { Account, Fleet, Group, Manage, Policy, Setting } from './model.js';
+import { isTemplate } from './templates.js';
 import { typeName } from './validate-schema.js';
 
 type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'value') => void;
@@ -33,6 +34,7 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
         policy: overlay(base, readPolicy(group.preferences, [...keyPath, 'preferences'], catalog, report)),
       };
     });
+  const directory = asObject(root.directory);
   const fleet: Fleet = {
     file: source.file,
     organization: {
@@ -42,8 +44,28 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
     },
     base,
     groups,
+    ...(root.directory !== undefined && {
+      directory: { file: String(directory.file ?? ''), columns: Object.fromEntries(Object.entries(asObject(directory.columns)).map(([k, v]) => [k, String(v)])) },
+    }),
+    accounts: (Array.isArray(root.accounts) ? root.accounts : []).map((raw: unknown, i: number) => readAccount(asObject(raw), ['accounts', i])),
   };
   return { fleet, diagnostics };
+}
+
+function readAccount(raw: Data, keyPath: KeyPath): Account {
+  const password = asObject(raw.password);
+  return {
+    type: raw.type === 'aim' ? 'aim' : 'jabber',
+    host: String(raw.host ?? ''),
+    authentication: raw.authentication === 'kerberos' ? 'kerberos' : 'password',
+    keyPath,
+    ...(typeof raw.description === 'string' && { description: raw.description }),
+    ...(typeof raw.port === 'bigint' && { port: Number(raw.port) }),
+    ...(typeof raw.ssl === 'boolean' && { ssl: raw.ssl }),
+    ...(typeof raw.user === 'string' && { user: raw.user }),
+    ...(typeof password.env === 'string' && { password: { env: password.env } }),
+    ...(typeof password.file === 'string' && { password: { file: password.file } }),
+  };
 }
 
 function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report): Policy {
@@ -74,7 +96,7 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report)
       if (known && known.status !== 'applies') {
         report('pref/not-applicable', `${key}: the deployment guide says "${known.description}"; setting it has no effect`, keyPath, 'key');
       }
-      settings.set(key, { key, value, manage, keyPath: valuePath, template: typeof value === 'string' && value.includes('{{') });
+      settings.set(key, { key, value, manage, keyPath: valuePath, template: typeof value === 'string' && isTemplate(value) });
     }
     policy.set(domain, settings);
   }

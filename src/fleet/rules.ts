@@ -4,6 +4,7 @@ import { PROFILES_DIR } from '../catalog/catalog.js';
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import type { Fleet, Policy, Setting } from './model.js';
+import { isTemplate, templateProblem } from './templates.js';
 
 type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'value') => void;
 
@@ -26,22 +27,35 @@ export function checkRules(source: YamlSource, fleet: Fleet, data: Record<string
   const report: Report = (code, message, keyPath, on = 'value') =>
     diagnostics.push({ code, severity: CODES[code], message, file: source.file, keyPath, ...locate(source, keyPath, on) });
   const hasTrust = Array.isArray(data.trust) && data.trust.length > 0;
-  const hasDirectory = data.directory !== undefined;
+  const variables = fleet.directory ? Object.keys(fleet.directory.columns) : undefined;
 
   for (const policy of [fleet.base, ...fleet.groups.map((g) => g.policy)]) {
     checkPortRange(policy, report);
     checkServer(policy, report);
     checkKerberos(policy, report);
     checkTransport(policy, hasTrust, report);
-    if (!hasDirectory) checkTemplates(policy, report);
+    for (const settings of policy.values()) {
+      for (const setting of settings.values()) {
+        if (setting.template) checkTemplate(String(setting.value), setting.key, setting.keyPath, variables, report);
+      }
+    }
   }
   checkGroupNames(fleet, report);
-  checkAccounts(data.accounts, hasDirectory, report);
+  checkAccounts(fleet, variables, report);
   checkNotImplemented(data, report);
   return diagnostics;
 }
 
-function get(policy: Policy, domain: string, key: string): Setting | undefined {
+function checkTemplate(text: string, what: string, keyPath: KeyPath, variables: readonly string[] | undefined, report: Report): void {
+  if (!variables) {
+    report('rule/template-without-directory', `${what} uses a template, which needs a directory section that names the users`, keyPath);
+    return;
+  }
+  const problem = templateProblem(text, variables);
+  if (problem) report('template/invalid', `${what}: ${problem}`, keyPath);
+}
+
+export function get(policy: Policy, domain: string, key: string): Setting | undefined {
   return policy.get(domain)?.get(key);
 }
 
@@ -87,7 +101,7 @@ function checkServer(policy: Policy, report: Report): void {
 
 // seed 004, "Using Kerberos for Macintosh": with Kerberos "the user must type a fully qualified name in the
 // User ID box, such as someone@testserver.headquarters.corp.adatum.com".
-const QUALIFIED = /^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/;
+export const QUALIFIED_LOGON = /^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/;
 
 function checkKerberos(policy: Policy, report: Report): void {
   const kerberos = get(policy, DAEMON, 'EnableKerberosLogin');
@@ -95,7 +109,7 @@ function checkKerberos(policy: Policy, report: Report): void {
   const logon = get(policy, DAEMON, 'UserLogonName');
   if (!logon) {
     report('rule/kerberos-logon-name', 'EnableKerberosLogin needs UserLogonName as a fully qualified name such as someone@corp.example.com', kerberos.keyPath);
-  } else if (!logon.template && !QUALIFIED.test(String(logon.value))) {
+  } else if (!logon.template && !QUALIFIED_LOGON.test(String(logon.value))) {
     report('rule/kerberos-logon-name', 'UserLogonName must be fully qualified (user@realm, such as someone@corp.example.com) when EnableKerberosLogin is on', logon.keyPath);
   }
 }
@@ -104,16 +118,6 @@ function checkTransport(policy: Policy, hasTrust: boolean, report: Report): void
   const transport = get(policy, DAEMON, 'RTCTransport');
   if (hasTrust && transport?.value === 2) {
     report('rule/tcp-with-trust-anchor', 'RTCTransport is tcp (2) although trust anchors are configured for TLS; did you mean tls (4)?', transport.keyPath);
-  }
-}
-
-function checkTemplates(policy: Policy, report: Report): void {
-  for (const settings of policy.values()) {
-    for (const setting of settings.values()) {
-      if (setting.template) {
-        report('rule/template-without-directory', `${setting.key} uses a template, which needs a directory section that names the users`, setting.keyPath);
-      }
-    }
   }
 }
 
@@ -133,24 +137,34 @@ function checkGroupNames(fleet: Fleet, report: Report): void {
   }
 }
 
-function checkAccounts(accounts: unknown, hasDirectory: boolean, report: Report): void {
-  if (!Array.isArray(accounts)) return;
-  accounts.forEach((account: unknown, i) => {
-    if (typeof account !== 'object' || account === null) return;
-    const { authentication, password, user } = account as Record<string, unknown>;
-    if (authentication === 'kerberos' && password !== undefined) {
-      report('rule/kerberos-with-password', 'an account that signs in with Kerberos takes no password; remove it', ['accounts', i, 'password'], 'key');
+function checkAccounts(fleet: Fleet, variables: readonly string[] | undefined, report: Report): void {
+  const seen = new Set<string>();
+  for (const account of fleet.accounts) {
+    const at = account.keyPath;
+    if (!fleet.directory) {
+      // Apple: account payloads install on the user channel only, so they go into per-user profiles.
+      report('rule/accounts-without-directory', 'iChat accounts go into per-user profiles, which need a directory section that names the users', at, 'key');
     }
-    if (!hasDirectory && typeof user === 'string' && user.includes('{{')) {
-      report('rule/template-without-directory', 'user uses a template, which needs a directory section that names the users', ['accounts', i, 'user']);
+    if (account.authentication === 'kerberos' && account.password) {
+      report('rule/kerberos-with-password', 'an account that signs in with Kerberos takes no password; remove it', [...at, 'password'], 'key');
     }
-  });
+    if (account.type === 'aim' && account.authentication === 'kerberos') {
+      report('rule/aim-kerberos', 'AIM accounts sign in with a password only (Apple: AIMAuthentication is AIMAuthPassword)', [...at, 'authentication']);
+    }
+    if (account.type === 'aim' && account.host !== AIM_HOST) {
+      report('rule/aim-host', `Apple's schema lists only ${AIM_HOST} as the AIM host`, [...at, 'host']);
+    }
+    const id = `${account.type}:${account.host.toLowerCase()}`;
+    if (seen.has(id)) report('rule/duplicate-account', `a second ${account.type} account for ${account.host}; each server gets one account`, at, 'key');
+    seen.add(id);
+    if (account.user && isTemplate(account.user) && variables) checkTemplate(account.user, 'user', [...at, 'user'], variables, report);
+  }
 }
+
+const AIM_HOST = 'slogin.oscar.aol.com';
 
 /** Sections of the spec that this version validates but cannot build yet: refuse rather than ignore them. */
 const NOT_YET_BUILT: Record<string, string> = {
-  directory: 'per-user profiles from a directory',
-  accounts: 'iChat account payloads',
   trust: 'trust-anchor profiles and certificates',
   signing: 'signed profiles',
   installPoint: 'the install point',

@@ -156,7 +156,7 @@ export function locate(source: YamlSource, keyPath: KeyPath, on: 'key' | 'value'
     if (next === undefined && keyOffset === undefined) break;
     const last = i === keyPath.length - 1;
     const valueOffset = (next as Node | null)?.range?.[0];
-    offset = (last && on === 'key' ? keyOffset : valueOffset ?? keyOffset) ?? offset;
+    offset = (last && on === 'key' ? keyOffset ?? valueOffset : valueOffset ?? keyOffset) ?? offset;
     node = next;
   }
   return position(source.lineCounter, offset);

@@ -26,7 +26,14 @@ const TYPES: Record<string, Tagged['type']> = {
  * Problems of a tagged plist value against Apple's key list: unknown keys, missing required keys, wrong
  * types, values outside a rangelist. `extra` names keys the project documents beyond Apple's schema.
  */
-export function checkAgainstApple(value: Tagged, keys: AppleKey[], where: string, extra: Record<string, Tagged['type']> = {}): string[] {
+export interface Exceptions {
+  /** Keys beyond Apple's schema, with their type. */
+  keys?: Record<string, Tagged['type']>;
+  /** Values beyond a key's rangelist. */
+  values?: Record<string, string[]>;
+}
+
+export function checkAgainstApple(value: Tagged, keys: AppleKey[], where: string, extra: Exceptions = {}): string[] {
   if (value.type !== 'dict') return [`${where}: expected a dictionary, got ${value.type}`];
   const problems: string[] = [];
   const wildcard = keys.find((k) => k.key === 'ANY');
@@ -36,7 +43,7 @@ export function checkAgainstApple(value: Tagged, keys: AppleKey[], where: string
   for (const [name, child] of Object.entries(value.value)) {
     const schema = keys.find((k) => k.key === name) ?? wildcard;
     if (!schema) {
-      if (extra[name] === child.type) continue;
+      if (extra.keys?.[name] === child.type) continue;
       problems.push(`${where}: key ${name} is not in Apple's schema`);
       continue;
     }
@@ -45,11 +52,12 @@ export function checkAgainstApple(value: Tagged, keys: AppleKey[], where: string
   return problems;
 }
 
-function checkValue(value: Tagged, schema: AppleKey, where: string, extra: Record<string, Tagged['type']>): string[] {
+function checkValue(value: Tagged, schema: AppleKey, where: string, extra: Exceptions): string[] {
   if (schema.type === '<any>') return [];
   const expected = TYPES[schema.type];
   if (value.type !== expected) return [`${where}: type ${value.type}, Apple says ${schema.type}`];
-  if (schema.rangelist && !schema.rangelist.map(String).includes(String(value.value))) {
+  const allowed = [...(schema.rangelist ?? []).map(String), ...(extra.values?.[schema.key] ?? [])];
+  if (schema.rangelist && !allowed.includes(String(value.value))) {
     return [`${where}: ${String(value.value)} is not in Apple's rangelist ${schema.rangelist.join(', ')}`];
   }
   if (value.type === 'dict' && schema.subkeys) return checkAgainstApple(value, schema.subkeys, where, extra);

@@ -85,3 +85,9 @@ export function untag(value: Tagged): unknown {
     default: return value.value;
   }
 }
+
+/** The bundled example (fleet.yaml and its users.csv) in a fresh folder, optionally edited; returns fleet.yaml's path. */
+export function exampleCopy(edit: (text: string) => string = (t) => t, dir = tempDir()): string {
+  writeFileSync(join(dir, 'users.csv'), readFileSync(join(ROOT, 'examples', 'users.csv')));
+  return writeFleet(edit(readFileSync(EXAMPLE, 'utf8')), dir);
+}

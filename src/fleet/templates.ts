@@ -1,0 +1,50 @@
+import Handlebars from 'handlebars';
+
+type Render = (values: Readonly<Record<string, string>>) => string;
+
+// An isolated environment: no helper or partial anyone else registered is reachable from fleet.yaml.
+const handlebars = Handlebars.create();
+const compiled = new Map<string, Render>();
+
+export function isTemplate(text: string): boolean {
+  return text.includes('{{');
+}
+
+/**
+ * Why a template cannot be rendered from these variables, or undefined when it can. Only plain
+ * {{variable}} (or {{{variable}}}) is allowed: helpers, blocks, partials and paths would run logic from a
+ * policy file, and a misspelt variable must be an error here, never an empty string in a profile.
+ */
+export function templateProblem(text: string, variables: readonly string[]): string | undefined {
+  let program: hbs.AST.Program;
+  try {
+    program = handlebars.parse(text);
+  } catch (error) {
+    return `the template does not parse: ${(error as Error).message.split('\n')[0]}`;
+  }
+  for (const statement of program.body) {
+    if (statement.type === 'ContentStatement') continue;
+    if (statement.type !== 'MustacheStatement') return 'only {{variable}} is allowed in a template (no blocks, partials or comments)';
+    const mustache = statement as hbs.AST.MustacheStatement;
+    const path = mustache.path as hbs.AST.PathExpression;
+    if (mustache.params.length || mustache.hash || path.type !== 'PathExpression' || path.parts.length !== 1 || path.data) {
+      return 'only {{variable}} is allowed in a template (no helpers or paths)';
+    }
+    const name = path.original;
+    if (!variables.includes(name)) {
+      return `{{${name}}} names no directory column; the columns are ${variables.map((v) => `{{${v}}}`).join(', ')}`;
+    }
+  }
+  return undefined;
+}
+
+/** Renders a template checked by templateProblem. Strict: a missing variable throws, never renders "". */
+export function render(text: string, values: Readonly<Record<string, string>>): string {
+  let fn = compiled.get(text);
+  if (!fn) {
+    // noEscape: plist values are XML-escaped by the plist writer, not HTML-escaped here.
+    fn = handlebars.compile(text, { strict: true, noEscape: true, knownHelpersOnly: true });
+    compiled.set(text, fn);
+  }
+  return fn(values);
+}

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readDirectory } from '../src/directory/directory.js';
+import { HEADER, listTree, loadWithPlistlib, mdmgen, tempDir, untag, writeFleet } from './helpers/helpers.js';
+
+const columns = { user: 'sAMAccountName', email: 'mail', group: 'department' };
+const at = () => ({ file: 'fleet.yaml' });
+const read = (csv: string | Buffer) => readDirectory({ file: 'users.csv', columns }, 'users.csv', Buffer.from(csv), at);
+
+/** A fleet with a directory, in its own folder with the CSV beside it. */
+function fleetWith(csv: string | Buffer, body: string, mapping = 'user: sAMAccountName\n    email: mail\n    upn: userPrincipalName\n    group: department'): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users.csv'), csv);
+  return writeFleet(`${HEADER}directory:\n  file: users.csv\n  columns:\n    ${mapping}\n${body}`, dir);
+}
+const CSV_HEADER = 'sAMAccountName,mail,userPrincipalName,department\n';
+
+test('CSV as Active Directory exports it: quotes, commas, quotes and line breaks inside, BOM, CRLF', () => {
+  const csv = '\ufeffsAMAccountName,mail,department,notes\r\n' +
+    'jdoe,"doe, john@example.com",Engineering,plain\r\n' +
+    'anna,"a""b@example.com","R&D","two\r\nlines"\r\n\r\n' +
+    'mei,mei@example.com,,last\r\n';
+  const { users, diagnostics } = read(csv);
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(users!.map((u) => [u.name, u.values.email, u.group, u.line]), [
+    ['jdoe', 'doe, john@example.com', 'Engineering', 2],
+    ['anna', 'a"b@example.com', 'R&D', 3],
+    ['mei', 'mei@example.com', undefined, 6],
+  ]);
+  const lf = read('sAMAccountName,mail,department\njdoe,j@example.com,Eng\n');
+  assert.deepEqual(lf.users!.map((u) => u.line), [2]);
+});
+
+test('a row with an empty user name is an error naming its line, after a multi-line record too', () => {
+  const { users, diagnostics } = read('sAMAccountName,mail,department\n"a","x\ny",E\n,b@example.com,E\n');
+  assert.equal(users, undefined);
+  assert.deepEqual(diagnostics.map((d) => [d.code, d.file, d.line]), [['directory/empty-user', 'users.csv', 4]]);
+});
+
+test('names that are one name to a Mac (case, ß, Unicode normalisation) are an error naming both lines', () => {
+  for (const [a, b] of [['Bob', 'bob'], ['Straße', 'STRASSE'], ['caf\u00e9', 'cafe\u0301']]) {
+    const { diagnostics } = read(`sAMAccountName,mail,department\n${a},1@example.com,E\n${b},2@example.com,E\n`);
+    assert.equal(diagnostics.length, 1, `${a} / ${b}`);
+    assert.equal(diagnostics[0]!.code, 'directory/duplicate-user');
+    assert.equal(diagnostics[0]!.line, 3);
+    assert.match(diagnostics[0]!.message, /on line 2/);
+  }
+});
+
+test('broken CSV, invalid UTF-8 and a mapping to a missing column are located errors', () => {
+  assert.deepEqual(read('sAMAccountName,mail,department\n"jdoe,x,E\n').diagnostics.map((d) => d.code), ['directory/unreadable']);
+  const bad = read(Buffer.concat([Buffer.from('sAMAccountName,mail,department\njos'), Buffer.from([0xe9]), Buffer.from(',x,E\n')]));
+  assert.deepEqual(bad.diagnostics.map((d) => [d.code, d.offset]), [['directory/unreadable', 34]]);
+  const fleet = fleetWith(CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\n', '', 'user: sAMAccountName\n    email: emailAddress');
+  const run = mdmgen(['validate', fleet]);
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /fleet\.yaml:7:12 {2}error {2}the directory has no column "emailAddress" \(its header has: sAMAccountName, mail, userPrincipalName, department\)/);
+});
+
+test('users in groups fleet.yaml does not name get the base policy: one warning with the counts', () => {
+  const fleet = fleetWith(CSV_HEADER + 'a,a@x.com,a@X.COM,Sales\nb,b@x.com,b@X.COM,Sales\nc,c@x.com,c@X.COM,Marketing\nd,d@x.com,d@X.COM,Eng\n',
+    'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\ngroups:\n  Eng: {}\n');
+  const run = mdmgen(['validate', fleet]);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /users\.csv {2}warning {2}3 users are in groups fleet\.yaml does not name and get the base policy: Marketing \(1\), Sales \(2\) {2}directory\/unknown-group/);
+});
+
+test('templates: an unknown variable, a helper, or no directory is a located error, never an empty string', () => {
+  const csv = CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\n';
+  const cases: [string, RegExp][] = [
+    ['    UserSIPID: "{{mail}}"', /fleet\.yaml:12:16 {2}error {2}UserSIPID: \{\{mail\}\} names no directory column; the columns are \{\{user\}\}, \{\{email\}\}, \{\{upn\}\}, \{\{group\}\}/],
+    ['    UserSIPID: "{{#if email}}x{{/if}}"', /only \{\{variable\}\} is allowed/],
+    ['    UserSIPID: "{{lookup . \'email\'}}"', /only \{\{variable\}\} is allowed/],
+    ['    UserSIPID: "{{email"', /does not parse/],
+  ];
+  for (const [line, expected] of cases) {
+    const run = mdmgen(['validate', fleetWith(csv, `preferences:\n  com.microsoft.MessengerDaemon:\n${line}\n`)]);
+    assert.equal(run.code, 2, line);
+    assert.match(run.stdout, expected);
+  }
+  const none = mdmgen(['validate', writeFleet(`${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n`)]);
+  assert.match(none.stdout, /fleet\.yaml:5:16 {2}error {2}UserSIPID uses a template, which needs a directory section/);
+});
+
+test('per-user profiles: complete settings, User scope, values unescaped and exact', () => {
+  const csv = CSV_HEADER + 'jdoe,"o\'brien&<co>""x""@example.com",jdoe@CORP.EXAMPLE.COM,Eng\nzoë,zoë@exämple.com,zoe@CORP.EXAMPLE.COM,\n';
+  const fleet = fleetWith(csv, `preferences:
+  com.microsoft.Messenger:
+    DisallowSave: true
+  com.microsoft.MessengerDaemon:
+    UserSIPID: "{{email}}"
+    UserLogonName: "{{upn}}"
+    EnableKerberosLogin: true
+groups:
+  Eng:
+    preferences:
+      com.microsoft.Messenger:
+        DisallowSave: false
+`);
+  const out = join(tempDir(), 'out');
+  const run = mdmgen(['build', fleet, '-o', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const profile = untag(loadWithPlistlib(join(out, 'profiles/users/jdoe.mobileconfig'))) as {
+    PayloadScope: string; PayloadIdentifier: string; PayloadContent: { PayloadContent: Record<string, { Forced: { mcx_preference_settings: Record<string, unknown> }[] }> }[];
+  };
+  assert.equal(profile.PayloadScope, 'User');
+  assert.equal(profile.PayloadIdentifier, 'com.example.im.preferences.user.jdoe');
+  const settings = Object.assign({}, ...profile.PayloadContent.map((p) => Object.values(p.PayloadContent)[0]!.Forced[0]!.mcx_preference_settings));
+  assert.deepEqual(settings, { DisallowSave: false, UserSIPID: 'o\'brien&<co>"x"@example.com', UserLogonName: 'jdoe@CORP.EXAMPLE.COM', EnableKerberosLogin: true });
+  const zoe = readdirSync(join(out, 'profiles/users')).find((f) => f.startsWith('zo'))!;
+  assert.match(readFileSync(join(out, 'profiles/users', zoe), 'utf8'), /<string>zoë@exämple\.com<\/string>/);
+
+  const group = untag(loadWithPlistlib(join(out, 'profiles/groups/Eng.mobileconfig'))) as { PayloadScope: string; PayloadDescription: string };
+  assert.equal(group.PayloadScope, 'System');
+  assert.match(group.PayloadDescription, /Per-user values are in each user's own profile/);
+  assert.doesNotMatch(readFileSync(join(out, 'profiles/groups/Eng.mobileconfig'), 'utf8'), /UserSIPID|\{\{/);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; user?: string; group?: string }[] };
+  assert.deepEqual(manifest.artifacts.filter((a) => a.user).map((a) => [a.user, a.group]), [['jdoe', 'Eng'], ['zoë', undefined]]);
+});
+
+test('hostile user names get safe, distinct file names inside the output folder', () => {
+  const names = ['../../x', 'a/b', 'a\\b', 'con', 'NUL.txt', 'trailing.', '.', 'é'.repeat(150), 'a b', 'Zoë'];
+  const csv = CSV_HEADER + names.map((n, i) => `"${n}",u${i}@example.com,u${i}@CORP.EXAMPLE.COM,\n`).join('');
+  const fleet = fleetWith(csv, 'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n');
+  const out = join(tempDir(), 'nested', 'out');
+  const run = mdmgen(['build', fleet, '-o', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const files = readdirSync(join(out, 'profiles', 'users'));
+  assert.equal(files.length, names.length);
+  assert.equal(new Set(files.map((f) => f.toLowerCase())).size, names.length);
+  for (const f of files) {
+    assert.match(f, /^[A-Za-z0-9][A-Za-z0-9._-]*\.mobileconfig$/);
+    assert.ok(Buffer.byteLength(f) <= 255);
+    assert.doesNotMatch(f, /^(con|nul)\./i);
+  }
+  assert.deepEqual(readdirSync(join(out, '..')), ['out'], 'nothing written beside the output folder');
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { user?: string }[] };
+  assert.deepEqual(manifest.artifacts.filter((a) => a.user !== undefined).map((a) => a.user).sort(), [...names].sort());
+
+  const nul = mdmgen(['build', fleetWith(CSV_HEADER + 'ok,o@example.com,o@X.COM,\n"x\u0000y",x@example.com,x@X.COM,\n', 'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n')]);
+  assert.equal(nul.code, 2);
+  assert.match(nul.stderr, /users\.csv:3:1 {2}error {2}this row's user name holds a control character/);
+});
+
+test('rules after rendering: one error per user naming the CSV line, capped at 20 with a count', () => {
+  const rows = Array.from({ length: 25 }, (_, i) => `u${i},u${i}@example.com,u${i},E\n`).join('');
+  const fleet = fleetWith(CSV_HEADER + 'ok,ok@example.com,ok@CORP.EXAMPLE.COM,E\n' + rows,
+    'preferences:\n  com.microsoft.MessengerDaemon:\n    EnableKerberosLogin: true\n    UserLogonName: "{{upn}}"\n');
+  const run = mdmgen(['validate', fleet, '--format', 'json']);
+  assert.equal(run.code, 2);
+  const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: { code: string; file: string; line: number | null; message: string }[] };
+  const kerberos = diagnostics.filter((d) => d.code === 'rule/kerberos-logon-name');
+  assert.equal(kerberos.length, 21);
+  assert.deepEqual(kerberos.slice(0, 2).map((d) => [d.file.endsWith('users.csv'), d.line, d.message]), [
+    [true, 3, 'user u0: UserLogonName "u0" is not fully qualified (user@realm) although EnableKerberosLogin is on'],
+    [true, 4, 'user u1: UserLogonName "u1" is not fully qualified (user@realm) although EnableKerberosLogin is on'],
+  ]);
+  assert.deepEqual([kerberos.at(-1)!.line, kerberos.at(-1)!.message], [23, '... and 5 more users with this problem, from this line on']);
+});
+
+test('an empty cell a template needs is an error at the user\'s line', () => {
+  const fleet = fleetWith(CSV_HEADER + 'jdoe,,j@CORP.EXAMPLE.COM,E\n', 'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n');
+  const run = mdmgen(['validate', fleet]);
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /users\.csv:2:1 {2}error {2}user jdoe: UserSIPID uses \{\{email\}\}, but the "mail" column is empty {2}directory\/empty-value/);
+});
+
+const CSV = CSV_HEADER + 'jdoe,jdoe@example.com,jdoe@CORP.EXAMPLE.COM,E\nanna,anna@example.com,anna@CORP.EXAMPLE.COM,E\n';
+const SENTINEL = 'S3cr3t-SENTINEL-&<>"\'';
+
+test('iChat accounts: Jabber and AIM payloads with Apple\'s keys and defaults, only in per-user profiles', () => {
+  const fleet = fleetWith(CSV, `accounts:
+  - { type: jabber, host: ichat.example.com, authentication: kerberos, user: "{{user}}@example.com" }
+  - { type: aim, host: slogin.oscar.aol.com, user: "{{user}}", password: { env: AIM_PW } }
+`);
+  const out = join(tempDir(), 'out');
+  const run = mdmgen(['build', fleet, '-o', out], { env: { AIM_PW: 'pw' } });
+  assert.equal(run.code, 0, run.stderr);
+  const profile = untag(loadWithPlistlib(join(out, 'profiles/users/anna.mobileconfig'))) as { PayloadScope: string; PayloadContent: Record<string, unknown>[] };
+  assert.equal(profile.PayloadScope, 'User');
+  const strip = ({ PayloadUUID, PayloadDescription, ...rest }: Record<string, unknown>) => (assert.match(String(PayloadUUID), /^[0-9A-F-]{36}$/), assert.match(String(PayloadDescription), /10\.14/), rest);
+  assert.deepEqual(profile.PayloadContent.map(strip), [
+    { PayloadType: 'com.apple.jabber.account', PayloadVersion: 1n, PayloadIdentifier: 'com.example.im.preferences.user.anna.account.jabber.ichat-example-com', PayloadDisplayName: 'Jabber account on ichat.example.com',
+      JabberHostName: 'ichat.example.com', JabberUseSSL: false, JabberPort: 5222n, JabberAuthentication: 'JabberAuthKerberos', JabberUserName: 'anna@example.com' },
+    { PayloadType: 'com.apple.AIM.account', PayloadVersion: 1n, PayloadIdentifier: 'com.example.im.preferences.user.anna.account.aim.slogin-oscar-aol-com', PayloadDisplayName: 'AIM account on slogin.oscar.aol.com',
+      AIMHostName: 'slogin.oscar.aol.com', AIMUseSSL: true, AIMPort: 5190n, AIMAuthentication: 'AIMAuthPassword', AIMUserName: 'anna', AIMPassword: 'pw' },
+  ]);
+  assert.doesNotMatch(readFileSync(join(out, 'profiles/base.mobileconfig'), 'utf8'), /jabber|AIM/);
+});
+
+test('a password is only a reference: literal, Kerberos with one, or a missing variable are errors that never echo a value', () => {
+  const literal = mdmgen(['validate', fleetWith(CSV, `accounts:\n  - { type: jabber, host: ichat.example.com, password: "${SENTINEL.replace(/"/g, '\\"')}" }\n`)]);
+  assert.equal(literal.code, 2);
+  assert.match(literal.stdout, /accounts\[0\]\.password is not valid: A secret is never written in fleet\.yaml/);
+  assert.doesNotMatch(literal.stdout + literal.stderr, /SENTINEL/);
+
+  const missing = mdmgen(['build', fleetWith(CSV, 'accounts:\n  - { type: jabber, host: ichat.example.com, password: { env: JABBER_PW } }\n')], { env: { JABBER_PW: '' } });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /fleet\.yaml:11:56 {2}error {2}accounts\[0\]\.password: the environment variable JABBER_PW is empty {2}secret\/missing/);
+
+  const file = fleetWith(CSV, 'accounts:\n  - { type: jabber, host: ichat.example.com, password: { file: no-such-secret } }\n');
+  assert.match(mdmgen(['build', file]).stderr, /accounts\[0\]\.password: the file no-such-secret cannot be read {2}secret\/missing/);
+});
+
+test('secrets: the sentinel appears only in the payloads that need it, never in output, logs, manifest or temp files', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users.csv'), CSV);
+  writeFileSync(join(dir, 'pw.txt'), `${SENTINEL}-file\n`);
+  const fleet = writeFleet(`${HEADER}directory:\n  file: users.csv\n  columns: { user: sAMAccountName }\naccounts:
+  - { type: jabber, host: ichat.example.com, user: "{{user}}", password: { env: JABBER_PW } }
+  - { type: aim, host: slogin.oscar.aol.com, password: { file: pw.txt } }
+`, dir);
+  const env = { JABBER_PW: SENTINEL, TMPDIR: join(dir, 'tmp') };
+  const out = join(dir, 'out');
+  const good = mdmgen(['build', fleet, '-o', out], { env });
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stderr, /secret\/in-profile/);
+  assert.match(good.stderr, /2 profiles hold an iChat password in clear text \(a signed profile is not encrypted\): profiles\/users\/anna\.mobileconfig, profiles\/users\/jdoe\.mobileconfig/);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; containsSecret?: boolean }[] };
+  assert.deepEqual(manifest.artifacts.filter((a) => a.containsSecret).map((a) => a.path), ['profiles/users/anna.mobileconfig', 'profiles/users/jdoe.mobileconfig']);
+
+  const holding: string[] = [];
+  for (const f of listTree(dir)) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    if (text.includes('SENTINEL') && f !== 'pw.txt') holding.push(f);
+  }
+  assert.deepEqual(holding, ['out/profiles/users/anna.mobileconfig', 'out/profiles/users/jdoe.mobileconfig']);
+  const jdoe = untag(loadWithPlistlib(join(out, 'profiles/users/jdoe.mobileconfig'))) as { PayloadContent: Record<string, unknown>[] };
+  assert.deepEqual(jdoe.PayloadContent.map((p) => p.JabberPassword ?? p.AIMPassword), [SENTINEL, `${SENTINEL}-file`]);
+  for (const run of [good, mdmgen(['validate', fleet, '--format', 'json'], { env }), mdmgen(['build', fleet, '-o', join(dir, 'file.txt', 'x')], { env })]) {
+    assert.doesNotMatch(run.stdout + run.stderr, /SENTINEL/);
+  }
+});

@@ -172,18 +172,21 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
     PayloadScope: target.scope,
     PayloadContent: payloads,
   };
-  const { PayloadUUID: uuid } = withUuid(profile);
+  // The payload UUIDs already stand for the payloads' content, so the profile's UUID hashes those, not the
+  // payloads again.
+  const uuid = uuidV5(`${target.identifier}\n${writeXmlPlist({ ...profile, PayloadContent: payloads.map((p) => p.PayloadUUID!) }).toString()}`);
+  profile.PayloadUUID = uuid;
   return {
     ...artifact(target.path, writeXmlPlist(profile), {
       kind: 'profile',
       ...(target.group !== undefined && { group: target.group }),
       ...(target.user !== undefined && { user: target.user.name }),
       identifier: target.identifier,
-      uuid: String(uuid),
+      uuid,
       signed: false,
       ...(containsSecret && { containsSecret }),
     }),
-    identities: [target.identifier, String(uuid), ...payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
+    identities: [target.identifier, uuid, ...payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
   };
 }
 

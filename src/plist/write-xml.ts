@@ -48,7 +48,7 @@ function escape(text: string, where: string): string {
   const bad = firstInvalidXmlChar(text);
   // Name the place, never the value: the string may be a secret.
   if (bad >= 0) throw new TypeError(`character at index ${bad} of the string at ${where} cannot be written to XML`);
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return /[&<>]/.test(text) ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
 }
 
 export function integer(value: number, where: string): string {

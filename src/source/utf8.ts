@@ -31,8 +31,13 @@ export function decodeUtf8(bytes: Uint8Array): { text: string } | { invalidAt: n
   return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start)) };
 }
 
+// Anything that might be invalid: C0 controls but tab/LF/CR, any surrogate, U+FFFE/F. Surrogate pairs
+// (emoji) match too, so a match only means "look closer".
+const SUSPECT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/;
+
 /** Index of the first character XML 1.0 cannot carry (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F), or -1. */
 export function firstInvalidXmlChar(text: string): number {
+  if (!SUSPECT.test(text)) return -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20) {

@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { safeName } from '../directory/names.js';
 import { CODES, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
-import { policyFor, renderPolicy } from '../fleet/users.js';
+import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
 import type { PlistDict, PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
@@ -94,9 +94,9 @@ export function planBuild(input: BuildInput): BuildPlan {
   }
 
   for (const user of input.users ?? []) {
+    const group = groupOf(fleet, user)?.name;
     const policy = policyFor(fleet, user);
     if (!hasTemplates(policy) && fleet.accounts.length === 0) continue;
-    const group = fleet.groups.find((g) => g.policy === policy)?.name;
     const name = safeName(user.name);
     artifacts.push(profileArtifact(input, {
       label: `user ${user.name}`,

@@ -38,6 +38,20 @@ export function templateProblem(text: string, variables: readonly string[]): str
   return undefined;
 }
 
+const variablesOf = new Map<string, string[]>();
+
+/** The variables a valid template names, in order. */
+export function templateVariables(text: string): string[] {
+  let names = variablesOf.get(text);
+  if (!names) {
+    names = handlebars.parse(text).body
+      .filter((s): s is hbs.AST.MustacheStatement => s.type === 'MustacheStatement')
+      .map((s) => (s.path as hbs.AST.PathExpression).original);
+    variablesOf.set(text, names);
+  }
+  return names;
+}
+
 /** Renders a template checked by templateProblem. Strict: a missing variable throws, never renders "". */
 export function render(text: string, values: Readonly<Record<string, string>>): string {
   let fn = compiled.get(text);

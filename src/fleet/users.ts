@@ -1,16 +1,20 @@
 import { CODES, type Code, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { firstInvalidXmlChar } from '../source/utf8.js';
-import type { Fleet, Policy, Setting, User } from './model.js';
+import type { Fleet, Group, Policy, Setting, User } from './model.js';
 import { QUALIFIED_LOGON, get } from './rules.js';
-import { render } from './templates.js';
+import { isTemplate, render, templateVariables } from './templates.js';
 
 const DAEMON = 'com.microsoft.MessengerDaemon';
 /** Per-user problems can number in the thousands; the report shows this many of each, then a count. */
 export const REPORT_CAP = 20;
 
-/** The policy a user gets: their group's if fleet.yaml names it, else the base policy. */
+/** The user's group, if fleet.yaml names it; users of any other group get the base policy. */
+export function groupOf(fleet: Fleet, user: User): Group | undefined {
+  return user.group === undefined ? undefined : fleet.groups.find((g) => g.name === user.group);
+}
+
 export function policyFor(fleet: Fleet, user: User): Policy {
-  return (user.group !== undefined && fleet.groups.find((g) => g.name === user.group)?.policy) || fleet.base;
+  return groupOf(fleet, user)?.policy ?? fleet.base;
 }
 
 /** The policy with every template rendered for this user. */
@@ -43,7 +47,7 @@ export function checkUsers(fleet: Fleet, users: readonly User[], file: string): 
 
   const unknownGroups = new Map<string, number>();
   const groupNames = new Set(fleet.groups.map((g) => g.name));
-  const accountTemplates = fleet.accounts.filter((a) => a.user !== undefined && a.user.includes('{{'));
+  const accountTemplates = fleet.accounts.filter((a) => a.user !== undefined && isTemplate(a.user));
   for (const user of users) {
     if (user.group !== undefined && !groupNames.has(user.group)) unknownGroups.set(user.group, (unknownGroups.get(user.group) ?? 0) + 1);
     const policy = policyFor(fleet, user);
@@ -55,10 +59,9 @@ export function checkUsers(fleet: Fleet, users: readonly User[], file: string): 
     let clean = true;
     for (const { what, text } of templated) {
       const value = render(text, user.values);
-      const empty = /\{\{\{?\s*(\w+)/g;
-      for (const [, variable] of text.matchAll(empty)) {
-        if (user.values[variable!] === '') {
-          report('directory/empty-value', `user ${user.name}: ${what} uses {{${variable}}}, but the "${fleet.directory!.columns[variable!]}" column is empty`, user.line);
+      for (const variable of templateVariables(text)) {
+        if (user.values[variable] === '') {
+          report('directory/empty-value', `user ${user.name}: ${what} uses {{${variable}}}, but the "${fleet.directory!.columns[variable]}" column is empty`, user.line);
           clean = false;
         }
       }

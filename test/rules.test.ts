@@ -21,7 +21,7 @@ const cases: Case[] = [
   { name: 'Kerberos without UserLogonName', yaml: daemon('    EnableKerberosLogin: true\n'), expect: [['rule/kerberos-logon-name', 5, 26]] },
   { name: 'Kerberos with a short UserLogonName', yaml: daemon('    EnableKerberosLogin: true\n    UserLogonName: someone\n'), expect: [['rule/kerberos-logon-name', 6, 20]], message: /fully qualified/ },
   { name: 'Kerberos with the guide\'s example logon name', yaml: daemon('    EnableKerberosLogin: true\n    UserLogonName: someone@testserver.headquarters.corp.adatum.com\n'), expect: [] },
-  { name: 'TCP although a trust anchor is configured', yaml: daemon('    RTCTransport: tcp\n', 'trust:\n  - file: ca.pem\n'), expect: [['rule/tcp-with-trust-anchor', 5, 19], ['fleet/not-implemented', 6, 1]] },
+  { name: 'TCP although a trust anchor is configured', yaml: daemon('    RTCTransport: tcp\n', 'trust:\n  - file: ca.pem\n'), expect: [['rule/tcp-with-trust-anchor', 5, 19]] },
   { name: 'a template without a directory', yaml: daemon('    UserSIPID: "{{email}}"\n'), expect: [['rule/template-without-directory', 5, 16]] },
   { name: 'Kerberos iChat account with a password', yaml: `${HEADER}accounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, password: { env: PW } }\n`, expect: [['rule/accounts-without-directory', 4, 5], ['rule/kerberos-with-password', 4, 72]] },
   { name: 'a key the guide says does not apply', yaml: daemon('    Tuned: 1\n'), expect: [['pref/not-applicable', 5, 5]], message: /Does not currently apply/ },

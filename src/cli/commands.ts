@@ -4,95 +4,17 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { loadCatalog } from '../catalog/catalog.js';
-import { readDirectory } from '../directory/directory.js';
-import { atLeast, CODES, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
-import { checkFleet } from '../fleet/check.js';
-import type { Fleet, User } from '../fleet/model.js';
-import { checkUsers } from '../fleet/users.js';
-import { locate, type YamlSource } from '../source/yaml-source.js';
-import { firstInvalidXmlChar } from '../source/utf8.js';
+import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { signer } from '../pki/cms.js';
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
 import { OutputError, writeOutput } from '../compile/output.js';
 import { planBuild } from '../compile/plan.js';
 import { EXIT, type Io } from './io.js';
+import { loadAnchors, loadPolicy, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
 
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
-
-interface Loaded {
-  diagnostics: Diagnostic[];
-  fleet?: Fleet;
-  source?: YamlSource;
-  users?: User[];
-  bytes?: Buffer;
-}
-
-/**
- * The edge where fleet.yaml and its directory are read: everything after this is pure. The directory
- * is read only for a fleet without errors, since its columns come from the fleet.
- */
-async function loadPolicy(io: Io, file: string): Promise<Loaded> {
-  const path = resolve(io.cwd, file);
-  const display = relative(io.cwd, path) || file;
-  const fleetBytes = await readInput(display, path);
-  if (!Buffer.isBuffer(fleetBytes)) return { diagnostics: [fleetBytes] };
-  const checked = checkFleet(display, fleetBytes);
-  const { fleet, source } = checked;
-  if (!fleet?.directory || !source) return { ...checked, bytes: fleetBytes };
-
-  const csvPath = resolve(dirname(path), fleet.directory.file);
-  const csvDisplay = relative(io.cwd, csvPath) || fleet.directory.file;
-  const csvBytes = await readInput(csvDisplay, csvPath);
-  if (!Buffer.isBuffer(csvBytes)) return { diagnostics: sortDiagnostics([...checked.diagnostics, csvBytes]) };
-  const directory = readDirectory(fleet.directory, csvDisplay, csvBytes, (keyPath) => ({ file: display, keyPath, ...locate(source, keyPath) }));
-  const diagnostics = [...checked.diagnostics, ...directory.diagnostics];
-  if (directory.users) diagnostics.push(...checkUsers(fleet, directory.users, csvDisplay));
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  return failed ? { diagnostics: sortDiagnostics(diagnostics) } : { fleet, source, users: directory.users!, bytes: fleetBytes, diagnostics: sortDiagnostics(diagnostics) };
-}
-
-async function readInput(display: string, path: string): Promise<Buffer | Diagnostic> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
-    return { code: 'io/unreadable', severity: CODES['io/unreadable'], message: `cannot read ${display}: ${reason}`, file: display };
-  }
-}
-
-/**
- * Passwords are resolved here, at build time, from the environment or a file, and never printed: a
- * diagnostic names the variable or the file, not the value.
- */
-async function resolveSecrets(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource): Promise<{ secrets: Map<number, string>; diagnostics: Diagnostic[] }> {
-  const secrets = new Map<number, string>();
-  const diagnostics: Diagnostic[] = [];
-  for (const [index, account] of fleet.accounts.entries()) {
-    const keyPath = [...account.keyPath, 'password'];
-    const fail = (code: 'secret/missing' | 'secret/invalid', message: string) =>
-      diagnostics.push({ code, severity: CODES[code], message, file: source.file, keyPath, ...locate(source, keyPath) });
-    const ref = account.password;
-    if (!ref || account.authentication !== 'password') continue;
-    let value: string | undefined;
-    const name = 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
-    if ('env' in ref) {
-      value = io.env[ref.env];
-    } else {
-      value = await readFile(resolve(dirname(fleetPath), ref.file), 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => undefined);
-    }
-    if (value === undefined || value === '') {
-      const why = value === '' ? 'is empty' : 'env' in ref ? 'is not set' : 'cannot be read';
-      fail('secret/missing', `accounts[${index}].password: the ${name} ${why}`);
-    } else if (firstInvalidXmlChar(value) >= 0) {
-      fail('secret/invalid', `accounts[${index}].password: the ${name} holds a character a plist cannot carry`);
-    } else {
-      secrets.set(index, value);
-    }
-  }
-  return { secrets, diagnostics };
-}
 
 function exitCode(diagnostics: readonly Diagnostic[], failOn: Severity): number {
   if (diagnostics.some((d) => d.severity === 'error')) return EXIT.usage;
@@ -100,7 +22,10 @@ function exitCode(diagnostics: readonly Diagnostic[], failOn: Severity): number 
 }
 
 export async function validate(io: Io, file: string, options: { format: FormatName; failOn: Severity }): Promise<number> {
-  const { diagnostics } = await loadPolicy(io, file);
+  const loaded = await loadPolicy(io, file);
+  let { diagnostics } = loaded;
+  // Certificates are checked too; the signing key and every secret are read by build only.
+  if (loaded.fleet && loaded.source) diagnostics = sortDiagnostics([...diagnostics, ...(await loadAnchors(io, resolve(io.cwd, file), loaded.fleet, loaded.source)).diagnostics]);
   io.stdout(formatters[options.format](diagnostics, { color: io.stdoutIsTTY && !io.env.NO_COLOR }));
   if (options.format === 'stylish' && diagnostics.length === 0) io.stdout(`${file}: no problems\n`);
   return exitCode(diagnostics, options.failOn);
@@ -118,13 +43,18 @@ export async function build(io: Io, file: string, options: { output?: string; pl
   };
   const { fleet, bytes, source } = loaded;
   if (!fleet || !bytes || !source || exitCode(loaded.diagnostics, options.failOn) !== EXIT.ok) return stop(loaded.diagnostics);
-  const { secrets, diagnostics: secretProblems } = await resolveSecrets(io, resolve(io.cwd, file), fleet, source);
-  if (secretProblems.length) return stop([...loaded.diagnostics, ...secretProblems]);
+  const fleetPath = resolve(io.cwd, file);
+  const { secrets, diagnostics: secretProblems } = await resolveAccountSecrets(io, fleetPath, fleet, source);
+  const { anchors, diagnostics: trustProblems } = await loadAnchors(io, fleetPath, fleet, source);
+  const { identity, diagnostics: signingProblems } = await loadSigning(io, fleetPath, fleet, source, anchors);
+  const edge = [...loaded.diagnostics, ...secretProblems, ...trustProblems, ...signingProblems];
+  if (edge.some((d) => d.severity === 'error')) return stop(sortDiagnostics(edge));
   const plan = planBuild({
-    fleet, catalog: loadCatalog(), fleetBytes: bytes, secrets, plistFormat: options.plistFormat, version: VERSION,
+    fleet, catalog: loadCatalog(), fleetBytes: bytes, secrets, anchors, plistFormat: options.plistFormat, version: VERSION,
     ...(loaded.users && { users: loaded.users }),
+    ...(identity && { sign: signer(identity, fleet.signing?.signingTime ? io.now() : undefined) }),
   });
-  const problems = [...loaded.diagnostics, ...plan.diagnostics];
+  const problems = sortDiagnostics([...edge, ...plan.diagnostics]);
   if (plan.diagnostics.some((d) => d.severity === 'error') || exitCode(problems, options.failOn) !== EXIT.ok) return stop(problems);
   report(problems);
   const outDir = resolve(io.cwd, options.output ?? join(dirname(file), 'build'));
@@ -136,13 +66,14 @@ export async function build(io: Io, file: string, options: { output?: string; pl
     return EXIT.usage;
   }
   const shown = relative(io.cwd, outDir) || '.';
-  const counts = { profile: 0, plist: 0, user: 0 };
+  const counts = { profile: 0, plist: 0, certificate: 0, user: 0 };
   for (const a of plan.artifacts) {
-    if (a.entry.kind === 'profile' || a.entry.kind === 'plist') counts[a.entry.kind]++;
+    if (a.entry.kind === 'profile' || a.entry.kind === 'plist' || a.entry.kind === 'certificate') counts[a.entry.kind]++;
     if (a.entry.user !== undefined) counts.user++;
   }
-  const perUser = counts.user ? ` (${counts.user} of them per-user)` : '';
-  io.stdout(`Wrote ${counts.profile} profiles${perUser} and ${counts.plist} plists to ${shown}/ (listed in ${shown}/manifest.json)\n`);
+  const profiles = `${counts.profile}${identity ? ' signed' : ''} profiles${counts.user ? ` (${counts.user} of them per-user)` : ''}`;
+  const certificates = counts.certificate ? `, ${counts.certificate} certificate files` : '';
+  io.stdout(`Wrote ${profiles}, ${counts.plist} plists${certificates} to ${shown}/ (listed in ${shown}/manifest.json)\n`);
   return EXIT.ok;
 }
 

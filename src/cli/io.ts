@@ -7,6 +7,8 @@ export interface Io {
   /** Whether stdout / stderr are terminals (colour, progress). */
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The clock, for certificate validity only; nothing written depends on it. MDMGEN_NOW overrides it. */
+  now: () => Date;
 }
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -19,5 +21,6 @@ export function processIo(): Io {
     env: process.env,
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    now: () => (process.env.MDMGEN_NOW ? new Date(process.env.MDMGEN_NOW) : new Date()),
   };
 }

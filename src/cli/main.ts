@@ -30,6 +30,18 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .addOption(failOn())
     .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
 
+  program.command('verify')
+    .description('check a signed profile: signature, content digest, chain to --ca, signer validity and keyUsage')
+    .argument('<file>', 'a signed .mobileconfig')
+    .option('--ca <cert>', 'a trusted root (PEM or DER); repeat for several', (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (file: string, options) => setExit(await (await import('./inspect.js')).verify(io, file, options)));
+
+  program.command('inspect')
+    .description('print any plist or profile (XML, binary or signed) as data')
+    .argument('<file>', 'a plist or .mobileconfig')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'yaml']).default('json'))
+    .action(async (file: string, options) => setExit(await (await import('./inspect.js')).inspect(io, file, options)));
+
   program.command('init')
     .description('write a commented fleet.yaml that builds cleanly into DIR')
     .argument('[dir]', 'folder to write fleet.yaml into', '.')

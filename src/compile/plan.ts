@@ -6,6 +6,8 @@ import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
 import type { PlistDict, PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
+import { slugify } from '../fleet/normalize.js';
+import { subjectCommonName, type Certificate } from '../pki/certificates.js';
 import { accountPayload, passwordKey } from './accounts.js';
 import { sha256, uuidV5 } from './identity.js';
 
@@ -48,6 +50,10 @@ export interface BuildInput {
   users?: readonly User[];
   /** Resolved passwords by account index; resolving them is the caller's I/O. */
   secrets?: ReadonlyMap<number, string>;
+  /** The trust anchors, checked and deduplicated. */
+  anchors?: readonly Certificate[];
+  /** Signs a profile's bytes (CMS), when a signing identity is configured. */
+  sign?: (content: Uint8Array) => Buffer;
   plistFormat: 'xml' | 'binary';
   version: string;
 }
@@ -111,6 +117,8 @@ export function planBuild(input: BuildInput): BuildPlan {
     }, false));
   }
 
+  if (input.anchors?.length) artifacts.push(...trustArtifacts(input, input.anchors));
+
   artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
   const manifest = {
     generator: `mdmgen ${input.version}`,
@@ -162,39 +170,96 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
   }
 
   if (leftOutTemplates) summary.push('Per-user values are in each user\'s own profile.');
+  return envelope(input, {
+    path: target.path,
+    identifier: target.identifier,
+    displayName: `${fleet.organization.name} instant messaging (${target.label})`,
+    description: `Messenger for Mac and iChat settings for ${target.who}. ${summary.join(' ')} Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`,
+    scope: target.scope,
+    payloads,
+    entry: {
+      ...(target.group !== undefined && { group: target.group }),
+      ...(target.user !== undefined && { user: target.user.name }),
+      ...(containsSecret && { containsSecret }),
+    },
+  });
+}
+
+/**
+ * The trust anchors as the guide's "X509 Anchors" want them: a PEM bundle, one DER .cer each (to install by
+ * hand), and a System-scope profile with one com.apple.security.root payload per anchor.
+ */
+function trustArtifacts(input: BuildInput, anchors: readonly Certificate[]): Artifact[] {
+  const root = input.fleet.organization.identifier;
+  const used = new Set<string>();
+  const named = anchors.map((cert) => {
+    let name = slugify(subjectCommonName(cert)) || 'certificate';
+    if (used.has(name.toLowerCase())) name = `${name}-${cert.sha256.slice(0, 8)}`;
+    used.add(name.toLowerCase());
+    return { cert, file: `${name}.cer` };
+  });
+  const pem = named.map(({ cert }) => `-----BEGIN CERTIFICATE-----\n${cert.der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`).join('');
+  const payloads = named.map(({ cert, file }) => withUuid({
+    PayloadType: 'com.apple.security.root',
+    PayloadVersion: 1,
+    PayloadIdentifier: `${root}.trust.${cert.sha256.slice(0, 16)}`,
+    PayloadDisplayName: subjectCommonName(cert),
+    PayloadCertificateFileName: file,
+    PayloadContent: new Uint8Array(cert.der),
+  }));
+  return [
+    artifact('certificates/anchors.pem', Buffer.from(pem), { kind: 'certificate' }),
+    ...named.map(({ cert, file }) => artifact(`certificates/${file}`, cert.der, { kind: 'certificate' })),
+    envelope(input, {
+      path: 'profiles/trust.mobileconfig',
+      identifier: `${root}.trust`,
+      displayName: `${input.fleet.organization.name} certificate authorities`,
+      description: `Installs ${named.map(({ cert }) => `"${subjectCommonName(cert)}"`).join(', ')} as ${named.length === 1 ? 'a trusted root' : 'trusted roots'} (the deployment guide's X509 Anchors), so Macs trust the Live Communications and iChat servers' TLS certificates. Built by mdmgen.`,
+      scope: 'System',
+      payloads,
+      entry: {},
+    }),
+  ];
+}
+
+interface Envelope {
+  path: string;
+  identifier: string;
+  displayName: string;
+  description: string;
+  scope: 'System' | 'User';
+  payloads: PlistDict[];
+  entry: Partial<ManifestEntry>;
+}
+
+/** The profile around its payloads: identity, serialisation, and a signature when one is configured. */
+function envelope(input: BuildInput, e: Envelope): Artifact {
   const profile: Record<string, PlistValue> = {
     PayloadType: 'Configuration',
     PayloadVersion: 1,
-    PayloadIdentifier: target.identifier,
-    PayloadOrganization: fleet.organization.name,
-    PayloadDisplayName: `${fleet.organization.name} instant messaging (${target.label})`,
-    PayloadDescription: `Messenger for Mac and iChat settings for ${target.who}. ${summary.join(' ')} Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`,
-    PayloadScope: target.scope,
-    PayloadContent: payloads,
+    PayloadIdentifier: e.identifier,
+    PayloadOrganization: input.fleet.organization.name,
+    PayloadDisplayName: e.displayName,
+    PayloadDescription: e.description,
+    PayloadScope: e.scope,
+    PayloadContent: e.payloads,
   };
   // The payload UUIDs already stand for the payloads' content, so the profile's UUID hashes those, not the
   // payloads again.
-  const uuid = uuidV5(`${target.identifier}\n${writeXmlPlist({ ...profile, PayloadContent: payloads.map((p) => p.PayloadUUID!) }).toString()}`);
+  const uuid = uuidV5(`${e.identifier}\n${writeXmlPlist({ ...profile, PayloadContent: e.payloads.map((p) => p.PayloadUUID!) }).toString()}`);
   profile.PayloadUUID = uuid;
+  const xml = writeXmlPlist(profile);
   return {
-    ...artifact(target.path, writeXmlPlist(profile), {
-      kind: 'profile',
-      ...(target.group !== undefined && { group: target.group }),
-      ...(target.user !== undefined && { user: target.user.name }),
-      identifier: target.identifier,
-      uuid,
-      signed: false,
-      ...(containsSecret && { containsSecret }),
-    }),
-    identities: [target.identifier, uuid, ...payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
+    ...artifact(e.path, input.sign ? input.sign(xml) : xml, { kind: 'profile', ...e.entry, identifier: e.identifier, uuid, signed: input.sign !== undefined }),
+    identities: [e.identifier, uuid, ...e.payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
   };
 }
 
 /** Sets PayloadUUID to a UUIDv5 of the identifier and the content (less the named secret key). */
-function withUuid(payload: Record<string, PlistValue>, secretKey?: string): Record<string, PlistValue> {
+function withUuid(payload: Record<string, PlistValue>, secretKey?: string): PlistDict & { PayloadUUID: string } {
   const hashed = secretKey && secretKey in payload ? { ...payload, [secretKey]: '(secret)' } : payload;
   payload.PayloadUUID = uuidV5(`${String(payload.PayloadIdentifier)}\n${writeXmlPlist(hashed).toString()}`);
-  return payload;
+  return payload as PlistDict & { PayloadUUID: string };
 }
 
 function hasTemplates(policy: Policy): boolean {

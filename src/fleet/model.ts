@@ -50,6 +50,23 @@ export interface DirectorySpec {
   columns: Readonly<Record<string, string>>;
 }
 
+export interface TrustSpec {
+  file: string;
+  /** Lower-case hex without colons. */
+  sha256?: string;
+  keyPath: KeyPath;
+}
+
+export interface SigningSpec {
+  certificate?: string;
+  key?: string;
+  pkcs12?: string;
+  passphrase?: SecretRef;
+  chain: readonly string[];
+  /** Add a signingTime attribute: the signed bytes then differ on every build. */
+  signingTime: boolean;
+}
+
 export interface Fleet {
   file: string;
   organization: { name: string; identifier: string; domain?: string };
@@ -57,6 +74,8 @@ export interface Fleet {
   groups: readonly Group[];
   directory?: DirectorySpec;
   accounts: readonly Account[];
+  trust: readonly TrustSpec[];
+  signing?: SigningSpec;
 }
 
 /** One row of the directory export. */

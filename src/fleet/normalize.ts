@@ -3,7 +3,7 @@ import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from 
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Account, Fleet, Group, Manage, Policy, Setting } from './model.js';
+import type { Account, Fleet, Group, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
 import { isTemplate } from './templates.js';
 import { typeName } from './validate-schema.js';
 
@@ -48,12 +48,40 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
       directory: { file: String(directory.file ?? ''), columns: Object.fromEntries(Object.entries(asObject(directory.columns)).map(([k, v]) => [k, String(v)])) },
     }),
     accounts: (Array.isArray(root.accounts) ? root.accounts : []).map((raw: unknown, i: number) => readAccount(asObject(raw), ['accounts', i])),
+    trust: (Array.isArray(root.trust) ? root.trust : []).map((raw: unknown, i: number) => {
+      const entry = asObject(raw);
+      return {
+        file: String(entry.file ?? ''),
+        keyPath: ['trust', i],
+        ...(typeof entry.sha256 === 'string' && { sha256: entry.sha256.replace(/:/g, '').toLowerCase() }),
+      };
+    }),
+    ...(root.signing !== undefined && { signing: readSigning(asObject(root.signing)) }),
   };
   return { fleet, diagnostics };
 }
 
+function readSigning(raw: Data): SigningSpec {
+  const passphrase = readSecret(raw.passphrase);
+  return {
+    chain: Array.isArray(raw.chain) ? raw.chain.map(String) : [],
+    signingTime: raw.signingTime === true,
+    ...(typeof raw.certificate === 'string' && { certificate: raw.certificate }),
+    ...(typeof raw.key === 'string' && { key: raw.key }),
+    ...(typeof raw.pkcs12 === 'string' && { pkcs12: raw.pkcs12 }),
+    ...(passphrase && { passphrase }),
+  };
+}
+
+function readSecret(raw: unknown): SecretRef | undefined {
+  const ref = asObject(raw);
+  if (typeof ref.env === 'string') return { env: ref.env };
+  if (typeof ref.file === 'string') return { file: ref.file };
+  return undefined;
+}
+
 function readAccount(raw: Data, keyPath: KeyPath): Account {
-  const password = asObject(raw.password);
+  const password = readSecret(raw.password);
   return {
     type: raw.type === 'aim' ? 'aim' : 'jabber',
     host: String(raw.host ?? ''),
@@ -63,8 +91,7 @@ function readAccount(raw: Data, keyPath: KeyPath): Account {
     ...(typeof raw.port === 'bigint' && { port: Number(raw.port) }),
     ...(typeof raw.ssl === 'boolean' && { ssl: raw.ssl }),
     ...(typeof raw.user === 'string' && { user: raw.user }),
-    ...(typeof password.env === 'string' && { password: { env: password.env } }),
-    ...(typeof password.file === 'string' && { password: { file: password.file } }),
+    ...(password && { password }),
   };
 }
 

@@ -42,6 +42,7 @@ export function checkRules(source: YamlSource, fleet: Fleet, data: Record<string
   }
   checkGroupNames(fleet, report);
   checkAccounts(fleet, variables, report);
+  checkSigning(fleet, report);
   checkNotImplemented(data, report);
   return diagnostics;
 }
@@ -163,10 +164,19 @@ function checkAccounts(fleet: Fleet, variables: readonly string[] | undefined, r
 
 const AIM_HOST = 'slogin.oscar.aol.com';
 
+function checkSigning(fleet: Fleet, report: Report): void {
+  const signing = fleet.signing;
+  if (!signing) return;
+  const pem = signing.certificate !== undefined || signing.key !== undefined;
+  if (signing.pkcs12 !== undefined && pem) {
+    report('rule/signing-identity', 'give either pkcs12, or certificate and key, not both', ['signing'], 'key');
+  } else if (signing.pkcs12 === undefined && (signing.certificate === undefined || signing.key === undefined)) {
+    report('rule/signing-identity', 'signing needs certificate and key, or pkcs12', ['signing'], 'key');
+  }
+}
+
 /** Sections of the spec that this version validates but cannot build yet: refuse rather than ignore them. */
 const NOT_YET_BUILT: Record<string, string> = {
-  trust: 'trust-anchor profiles and certificates',
-  signing: 'signed profiles',
   installPoint: 'the install point',
 };
 

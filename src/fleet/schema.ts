@@ -150,6 +150,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
           pkcs12: path('Signer identity as PKCS#12, instead of certificate and key.'),
           passphrase: { $ref: '#/definitions/secret' },
           chain: { type: 'array', maxItems: 10, items: path('Intermediate certificate (PEM).') },
+          signingTime: { type: 'boolean', description: 'Add a signingTime attribute (default false). The signed bytes then differ on every build.' },
         },
       },
       installPoint: {

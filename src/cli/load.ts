@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { readDirectory } from '../directory/directory.js';
+import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
+import { checkFleet } from '../fleet/check.js';
+import type { Fleet, SecretRef, User } from '../fleet/model.js';
+import { checkUsers } from '../fleet/users.js';
+import { checkAnchors } from '../pki/anchors.js';
+import { CertificateError, readCertificates, type Certificate } from '../pki/certificates.js';
+import { checkIdentity, IdentityError, loadIdentity, type SigningIdentity } from '../pki/identity.js';
+import { firstInvalidXmlChar } from '../source/utf8.js';
+import { locate, type YamlSource } from '../source/yaml-source.js';
+import type { Io } from './io.js';
+
+// The edge where mdmgen reads what fleet.yaml points at: the directory, certificates, keys and secrets.
+// Everything after this is pure. Each loader reports at the fleet.yaml line that named the file.
+
+export interface Loaded {
+  diagnostics: Diagnostic[];
+  fleet?: Fleet;
+  source?: YamlSource;
+  users?: User[];
+  bytes?: Buffer;
+}
+
+export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
+  const path = resolve(io.cwd, file);
+  const display = relative(io.cwd, path) || file;
+  const fleetBytes = await readInput(display, path);
+  if (!Buffer.isBuffer(fleetBytes)) return { diagnostics: [fleetBytes] };
+  const checked = checkFleet(display, fleetBytes);
+  const { fleet, source } = checked;
+  if (!fleet?.directory || !source) return { ...checked, bytes: fleetBytes };
+
+  const csvPath = resolve(dirname(path), fleet.directory.file);
+  const csvDisplay = relative(io.cwd, csvPath) || fleet.directory.file;
+  const csvBytes = await readInput(csvDisplay, csvPath);
+  if (!Buffer.isBuffer(csvBytes)) return { diagnostics: sortDiagnostics([...checked.diagnostics, csvBytes]) };
+  const directory = readDirectory(fleet.directory, csvDisplay, csvBytes, (keyPath) => ({ file: display, keyPath, ...locate(source, keyPath) }));
+  const diagnostics = [...checked.diagnostics, ...directory.diagnostics];
+  if (directory.users) diagnostics.push(...checkUsers(fleet, directory.users, csvDisplay));
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return failed ? { diagnostics: sortDiagnostics(diagnostics) } : { fleet, source, users: directory.users!, bytes: fleetBytes, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+export async function readInput(display: string, path: string): Promise<Buffer | Diagnostic> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
+    return { code: 'io/unreadable', severity: CODES['io/unreadable'], message: `cannot read ${display}: ${reason}`, file: display };
+  }
+}
+
+/** Files named in fleet.yaml are relative to it. */
+function near(fleetPath: string, file: string): string {
+  return resolve(dirname(fleetPath), file);
+}
+
+function at(source: YamlSource, code: Code, message: string, keyPath: KeyPath): Diagnostic {
+  return { code, severity: CODES[code], message, file: source.file, keyPath, ...locate(source, keyPath) };
+}
+
+/**
+ * A secret, from the environment or a file, at build time. A problem names the variable or the file,
+ * never the value.
+ */
+async function resolveSecret(io: Io, fleetPath: string, ref: SecretRef, what: string): Promise<{ value: string } | { code: 'secret/missing' | 'secret/invalid'; message: string }> {
+  const name = 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
+  const value = 'env' in ref
+    ? io.env[ref.env]
+    : await readFile(near(fleetPath, ref.file), 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => undefined);
+  if (value === undefined || value === '') {
+    const why = value === '' ? 'is empty' : 'env' in ref ? 'is not set' : 'cannot be read';
+    return { code: 'secret/missing', message: `${what}: the ${name} ${why}` };
+  }
+  if (firstInvalidXmlChar(value) >= 0) return { code: 'secret/invalid', message: `${what}: the ${name} holds a character a plist cannot carry` };
+  return { value };
+}
+
+export async function resolveAccountSecrets(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource): Promise<{ secrets: Map<number, string>; diagnostics: Diagnostic[] }> {
+  const secrets = new Map<number, string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const [index, account] of fleet.accounts.entries()) {
+    if (!account.password || account.authentication !== 'password') continue;
+    const keyPath = [...account.keyPath, 'password'];
+    const secret = await resolveSecret(io, fleetPath, account.password, `accounts[${index}].password`);
+    if ('value' in secret) secrets.set(index, secret.value);
+    else diagnostics.push(at(source, secret.code, secret.message, keyPath));
+  }
+  return { secrets, diagnostics };
+}
+
+export async function loadAnchors(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource): Promise<{ anchors: Certificate[]; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = [];
+  const files: { spec: Fleet['trust'][number]; certs: Certificate[] }[] = [];
+  for (const spec of fleet.trust) {
+    try {
+      files.push({ spec, certs: readCertificates(await readFile(near(fleetPath, spec.file))) });
+    } catch (error) {
+      const reason = error instanceof CertificateError ? error.message : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'unreadable';
+      diagnostics.push(at(source, 'trust/unreadable', `${spec.file}: ${reason}`, [...spec.keyPath, 'file']));
+    }
+  }
+  const { anchors, problems } = checkAnchors(files, io.now());
+  diagnostics.push(...problems.map((p) => at(source, p.code, p.message, p.keyPath)));
+  return { anchors, diagnostics };
+}
+
+export async function loadSigning(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource, anchors: readonly Certificate[]): Promise<{ identity?: SigningIdentity; diagnostics: Diagnostic[] }> {
+  const signing = fleet.signing;
+  if (!signing) return { diagnostics: [] };
+  const read = async (file: string, key: KeyPath): Promise<Buffer | Diagnostic> => {
+    try {
+      return await readFile(near(fleetPath, file));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return at(source, 'signing/unreadable', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}`, key);
+    }
+  };
+  const files: Record<string, Buffer | Diagnostic | undefined> = {
+    certificate: signing.certificate === undefined ? undefined : await read(signing.certificate, ['signing', 'certificate']),
+    key: signing.key === undefined ? undefined : await read(signing.key, ['signing', 'key']),
+    pkcs12: signing.pkcs12 === undefined ? undefined : await read(signing.pkcs12, ['signing', 'pkcs12']),
+  };
+  const chain = await Promise.all(signing.chain.map((file, i) => read(file, ['signing', 'chain', i])));
+  const failed = [...Object.values(files), ...chain].filter((f): f is Diagnostic => f !== undefined && !Buffer.isBuffer(f));
+  if (failed.length) return { diagnostics: failed };
+
+  let passphrase: string | undefined;
+  if (signing.passphrase) {
+    const secret = await resolveSecret(io, fleetPath, signing.passphrase, 'signing.passphrase');
+    if (!('value' in secret)) return { diagnostics: [at(source, secret.code, secret.message, ['signing', 'passphrase'])] };
+    passphrase = secret.value;
+  }
+  let identity: SigningIdentity;
+  try {
+    identity = loadIdentity({
+      ...(files.certificate && { certificate: files.certificate as Buffer }),
+      ...(files.key && { key: files.key as Buffer }),
+      ...(files.pkcs12 && { pkcs12: files.pkcs12 as Buffer }),
+      ...(passphrase !== undefined && { passphrase }),
+      chain: chain as Buffer[],
+    });
+  } catch (error) {
+    if (!(error instanceof IdentityError)) throw error;
+    return { diagnostics: [at(source, error.code, error.message, ['signing'])] };
+  }
+  const diagnostics = checkIdentity(identity, io.now(), anchors).map((p) => at(source, p.code, p.message, ['signing']));
+  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { identity, diagnostics };
+}

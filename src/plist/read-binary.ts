@@ -1,0 +1,179 @@
+import { MAX_DEPTH, PlistError, type ReadResult } from './read-xml.js';
+import { Real, type PlistValue } from './value.js';
+
+// Hand-written rather than bplist-parser or plist.parseBinary(): neither checks offsets, references,
+// sizes or cycles (shared/guides/hostile-inputs.md, E). These are CoreFoundation's and libplist's checks:
+// the exact length of header, objects, offset table and trailer; every offset and reference in range;
+// sizes checked before anything is allocated; cycles refused; shared objects parsed once, with a budget on
+// how far they expand; integers exact.
+
+const EPOCH_2001_MS = Date.UTC(2001, 0, 1);
+/** The most values a file may expand to once shared references are followed: bounds DAG bombs. */
+const MAX_EXPANDED = 1_000_000;
+
+export function readBinaryPlist(bytes: Uint8Array): ReadResult {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < 8 + 1 + 32) throw new PlistError(`${b.length} bytes is too short for a binary plist`, { offset: 0 });
+  const version = b.toString('latin1', 0, 8);
+  if (version !== 'bplist00') throw new PlistError(version.startsWith('bplist') ? `unsupported binary plist version "${version.slice(6)}"` : 'not a binary plist', { offset: 0 });
+
+  const t = b.length - 32;
+  const offsetSize = b[t + 6]!;
+  const refSize = b[t + 7]!;
+  const numObjects = b.readBigUInt64BE(t + 8);
+  const topObject = b.readBigUInt64BE(t + 16);
+  const tableOffset = b.readBigUInt64BE(t + 24);
+  const fail = (message: string, offset: number): never => {
+    throw new PlistError(message, { offset });
+  };
+  if (offsetSize < 1 || offsetSize > 8 || refSize < 1 || refSize > 8) fail('offset or reference size out of range', t + 6);
+  if (numObjects < 1n || numObjects > BigInt(b.length)) fail(`trailer claims ${numObjects} objects`, t + 8);
+  if (topObject >= numObjects) fail('the top object is not among the objects', t + 16);
+  if (tableOffset < 9n || tableOffset >= BigInt(t)) fail('offset table outside the file', t + 24);
+  const count = Number(numObjects);
+  const table = Number(tableOffset);
+  if (table + count * offsetSize !== t) fail('the objects, offset table and trailer do not add up to the file\'s length', t + 24);
+  if (refSize < 8 && count > 2 ** (8 * refSize)) fail('reference size too small for the object count', t + 7);
+
+  const offsets = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const offset = readUInt(b, table + i * offsetSize, offsetSize);
+    if (offset < 8 || offset >= table) fail(`object ${i} lies outside the object area`, table + i * offsetSize);
+    offsets[i] = offset;
+  }
+
+  const parsed = new Map<number, PlistValue>();
+  const expanded = new Map<number, number>();
+  const onPath = new Set<number>();
+  const duplicateKeys: ReadResult['duplicateKeys'] = [];
+
+  const object = (index: number, depth: number, path: string[]): PlistValue => {
+    const done = parsed.get(index);
+    if (done !== undefined) return done;
+    if (onPath.has(index)) fail(`reference cycle at object ${index}`, offsets[index]!);
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`, offsets[index]!);
+    onPath.add(index);
+    const value = decode(index, depth, path);
+    onPath.delete(index);
+    parsed.set(index, value);
+    return value;
+  };
+
+  const decode = (index: number, depth: number, path: string[]): PlistValue => {
+    const at = offsets[index]!;
+    const marker = b[at]!;
+    const type = marker >> 4;
+    const info = marker & 0x0f;
+    const need = (start: number, length: number) => {
+      if (length < 0 || start + length > table) fail('object runs past the object area', at);
+    };
+    const sized = (): [number, number] => {
+      if (info !== 0x0f) return [info, at + 1];
+      const intMarker = b[at + 1];
+      if (intMarker === undefined || intMarker >> 4 !== 1 || (intMarker & 0x0f) > 3) fail('malformed size', at);
+      const width = 1 << (intMarker! & 0x0f);
+      need(at + 2, width);
+      const size = readUInt(b, at + 2, width);
+      return [size, at + 2 + width];
+    };
+    switch (type) {
+      case 0x0:
+        if (marker === 0x08) return false;
+        if (marker === 0x09) return true;
+        return fail(`unsupported object marker 0x${marker.toString(16).padStart(2, '0')}`, at);
+      case 0x1: {
+        if (info > 4) fail('integer wider than 16 bytes', at);
+        const width = 1 << info;
+        need(at + 1, width);
+        let value: bigint;
+        if (width < 8) value = BigInt(readUInt(b, at + 1, width));
+        else if (width === 8) value = b.readBigInt64BE(at + 1);
+        else {
+          value = (b.readBigInt64BE(at + 1) << 64n) | b.readBigUInt64BE(at + 9);
+          if (value < -(2n ** 63n) || value > 2n ** 64n - 1n) fail('integer outside the 64-bit range', at);
+        }
+        return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+      }
+      case 0x2: {
+        if (info !== 2 && info !== 3) fail('a real is 4 or 8 bytes', at);
+        need(at + 1, 1 << info);
+        const value = info === 2 ? b.readFloatBE(at + 1) : b.readDoubleBE(at + 1);
+        if (!Number.isFinite(value)) fail('a real that is not a finite number', at);
+        return new Real(value);
+      }
+      case 0x3: {
+        if (marker !== 0x33) fail('a date is 8 bytes', at);
+        need(at + 1, 8);
+        const seconds = b.readDoubleBE(at + 1);
+        const date = new Date(EPOCH_2001_MS + seconds * 1000);
+        if (!Number.isFinite(seconds) || Number.isNaN(date.getTime())) fail('a date out of range', at);
+        return date;
+      }
+      case 0x4: {
+        const [size, start] = sized();
+        need(start, size);
+        return new Uint8Array(b.subarray(start, start + size));
+      }
+      case 0x5: {
+        const [size, start] = sized();
+        need(start, size);
+        for (let i = start; i < start + size; i++) if (b[i]! > 0x7f) fail('a byte above 0x7F in an ASCII string', i);
+        return b.toString('latin1', start, start + size);
+      }
+      case 0x6: {
+        const [size, start] = sized();
+        need(start, size * 2);
+        const text = Buffer.from(b.subarray(start, start + size * 2)).swap16().toString('utf16le');
+        if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) fail('invalid UTF-16 (a lone surrogate)', start);
+        return text;
+      }
+      case 0xa:
+      case 0xd: {
+        const [size, start] = sized();
+        const refCount = type === 0xd ? size * 2 : size;
+        need(start, refCount * refSize);
+        const refs = new Array<number>(refCount);
+        for (let i = 0; i < refCount; i++) {
+          const ref = readUInt(b, start + i * refSize, refSize);
+          if (ref >= count) fail(`reference ${ref} to a missing object`, start + i * refSize);
+          refs[i] = ref;
+        }
+        let total = 1;
+        const grow = (ref: number) => {
+          total += expanded.get(ref) ?? 1;
+          if (total > MAX_EXPANDED) fail(`expands to more than ${MAX_EXPANDED} values`, at);
+        };
+        if (type === 0xa) {
+          const items = refs.map((ref, i) => {
+            const item = object(ref, depth + 1, [...path, String(i)]);
+            grow(ref);
+            return item;
+          });
+          expanded.set(index, total);
+          return items;
+        }
+        const dict = Object.create(null) as Record<string, PlistValue>;
+        for (let i = 0; i < size; i++) {
+          const key = object(refs[i]!, depth + 1, path);
+          if (typeof key !== 'string') fail('a dictionary key that is not a string', at);
+          const value = object(refs[size + i]!, depth + 1, [...path, key as string]);
+          grow(refs[size + i]!);
+          if (Object.hasOwn(dict, key as string)) duplicateKeys.push({ path: [...path, key as string] });
+          else dict[key as string] = value;
+        }
+        expanded.set(index, total);
+        return dict;
+      }
+    }
+    return fail(`unsupported object marker 0x${marker.toString(16).padStart(2, '0')}`, at);
+  };
+
+  return { value: object(Number(topObject), 1, []), format: 'binary', keyLines: new Map(), duplicateKeys };
+}
+
+function readUInt(b: Buffer, at: number, width: number): number {
+  if (width <= 6) return b.readUIntBE(at, width);
+  const value = width === 8 ? b.readBigUInt64BE(at) : BigInt(b.readUIntBE(at, width));
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PlistError('a size or offset too large for this file', { offset: at });
+  return Number(value);
+}

@@ -1,0 +1,302 @@
+import { firstInvalidUtf8, firstInvalidXmlChar } from '../source/utf8.js';
+import { Real, type PlistValue } from './value.js';
+
+// Hand-written rather than plist.parse(): plist 5.0.0 reads <integer>12abc as 12 and 0x10 as 0, drops
+// keys split by comments, lets a key with no value become "", overflows the stack at 5,000 levels, and its
+// xmldom parser keeps DOCTYPE entities as text and only logs errors (shared/guides/hostile-inputs.md, F).
+// This reader takes the rules of libplist and CPython's plistlib: no entity but XML's five and character
+// references, depth at most 512, and every value exactly as Apple would read it or an error with its line.
+
+export class PlistError extends Error {
+  readonly offset: number | undefined;
+  readonly line: number | undefined;
+  constructor(message: string, where: { offset?: number; line?: number } = {}) {
+    super(message);
+    this.offset = where.offset;
+    this.line = where.line;
+  }
+}
+
+export interface ReadResult {
+  value: PlistValue;
+  format: 'xml' | 'binary';
+  /** Line of each dictionary key, by key path joined with '\0' (XML only). */
+  keyLines: Map<string, number>;
+  /** Keys that appear twice in one dictionary; the first value is kept, as CoreFoundation's reader keeps it. */
+  duplicateKeys: { path: string[]; line?: number }[];
+}
+
+export const MAX_DEPTH = 512;
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** The document as text: UTF-8 (BOM or not) or UTF-16 with a BOM, refusing invalid bytes and characters. */
+export function decodeXml(bytes: Uint8Array): string {
+  const b = Buffer.from(bytes);
+  let text: string;
+  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe)) {
+    if (b.length % 2 === 1) throw new PlistError('UTF-16 text with an odd number of bytes', { offset: b.length - 1 });
+    const body = Buffer.from(b.subarray(2));
+    text = (b[0] === 0xfe ? body.swap16() : body).toString('utf16le');
+  } else {
+    const invalidAt = firstInvalidUtf8(b);
+    if (invalidAt >= 0) throw new PlistError(`invalid UTF-8 at byte offset ${invalidAt}`, { offset: invalidAt });
+    text = b.toString('utf8', b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0);
+  }
+  const bad = firstInvalidXmlChar(text);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw new PlistError(`character U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`, { line });
+  }
+  return text;
+}
+
+export function readXmlPlist(bytes: Uint8Array): ReadResult {
+  return new XmlReader(decodeXml(bytes)).read();
+}
+
+type Token = { kind: 'open' | 'close' | 'empty'; name: string; at: number } | { kind: 'text'; text: string; at: number } | { kind: 'end'; at: number };
+
+class XmlReader {
+  private pos = 0;
+  private readonly lineStarts: number[] = [0];
+  private readonly keyLines = new Map<string, number>();
+  private readonly duplicateKeys: ReadResult['duplicateKeys'] = [];
+  private peeked: Token | undefined;
+  private readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+
+  read(): ReadResult {
+    this.prolog();
+    const root = this.next();
+    if (root.kind !== 'open' || root.name !== 'plist') this.fail('the document does not start with <plist>', root.at);
+    const value = this.value([], 1);
+    const close = this.next();
+    if (close.kind !== 'close' || close.name !== 'plist') this.fail('a <plist> holds exactly one value', close.at);
+    const end = this.next();
+    if (end.kind !== 'end') this.fail('content after </plist>', end.at);
+    return { value, format: 'xml', keyLines: this.keyLines, duplicateKeys: this.duplicateKeys };
+  }
+
+  private prolog(): void {
+    const decl = /^\s*<\?xml([^?]*)\?>/.exec(this.text);
+    if (decl) {
+      const encoding = /encoding\s*=\s*["']([^"']+)["']/i.exec(decl[1]!)?.[1];
+      if (encoding && !/^(utf-8|utf-16|utf-16le|utf-16be|us-ascii)$/i.test(encoding)) this.fail(`unsupported encoding "${encoding.slice(0, 40)}"; plists are UTF-8 or UTF-16`, 0);
+      this.pos = decl[0].length;
+    }
+    for (;;) {
+      this.skipSpaceAndComments();
+      if (this.text.startsWith('<!DOCTYPE', this.pos)) {
+        const end = this.text.indexOf('>', this.pos);
+        const doctype = this.text.slice(this.pos, end < 0 ? undefined : end + 1);
+        // Entity declarations (billion laughs, SYSTEM "file:///etc/passwd") are refused, never expanded or fetched.
+        if (end < 0 || doctype.includes('[')) this.fail('DOCTYPE with an internal subset: entity declarations are not supported', this.pos);
+        this.pos = end + 1;
+        continue;
+      }
+      return;
+    }
+  }
+
+  private skipSpaceAndComments(): void {
+    for (;;) {
+      while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos++;
+      if (!this.text.startsWith('<!--', this.pos)) return;
+      const end = this.text.indexOf('-->', this.pos + 4);
+      if (end < 0) this.fail('unterminated comment', this.pos);
+      this.pos = end + 3;
+    }
+  }
+
+  private next(): Token {
+    if (this.peeked) {
+      const token = this.peeked;
+      this.peeked = undefined;
+      return token;
+    }
+    this.skipSpaceAndComments();
+    const at = this.pos;
+    if (this.pos >= this.text.length) return { kind: 'end', at };
+    if (this.text[this.pos] !== '<' || this.text.startsWith('<![CDATA[', this.pos)) return { kind: 'text', text: this.textContent(), at };
+    if (this.text.startsWith('<?', this.pos) || this.text.startsWith('<!', this.pos)) this.fail('unexpected markup', at);
+    const end = this.text.indexOf('>', this.pos);
+    if (end < 0) this.fail('unterminated tag', at);
+    const raw = this.text.slice(this.pos + 1, end);
+    this.pos = end + 1;
+    const match = /^(\/?)([A-Za-z]+)(\s[^<>]*?)?(\/?)$/.exec(raw);
+    if (!match) this.fail('malformed tag', at);
+    const [, slash, name, , selfClosing] = match!;
+    return { kind: slash ? 'close' : selfClosing ? 'empty' : 'open', name: name!, at };
+  }
+
+  private peek(): Token {
+    this.peeked ??= this.next();
+    return this.peeked;
+  }
+
+  /** Character data up to the next tag: CDATA, comments and references joined into one string. */
+  private textContent(): string {
+    let out = '';
+    while (this.pos < this.text.length) {
+      if (this.text.startsWith('<![CDATA[', this.pos)) {
+        const end = this.text.indexOf(']]>', this.pos);
+        if (end < 0) this.fail('unterminated CDATA', this.pos);
+        out += this.text.slice(this.pos + 9, end);
+        this.pos = end + 3;
+      } else if (this.text.startsWith('<!--', this.pos)) {
+        const end = this.text.indexOf('-->', this.pos + 4);
+        if (end < 0) this.fail('unterminated comment', this.pos);
+        this.pos = end + 3;
+      } else if (this.text[this.pos] === '<') {
+        break;
+      } else if (this.text[this.pos] === '&') {
+        out += this.reference();
+      } else {
+        const next = this.text.slice(this.pos).search(/[<&]/);
+        const chunk = next < 0 ? this.text.slice(this.pos) : this.text.slice(this.pos, this.pos + next);
+        out += chunk;
+        this.pos += chunk.length;
+      }
+    }
+    return out;
+  }
+
+  private reference(): string {
+    const at = this.pos;
+    const end = this.text.indexOf(';', this.pos);
+    if (end < 0 || end - this.pos > 12) this.fail('malformed entity reference', at);
+    const name = this.text.slice(this.pos + 1, end);
+    this.pos = end + 1;
+    if (Object.hasOwn(ENTITIES, name)) return ENTITIES[name]!;
+    const numeric = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/.exec(name);
+    if (!numeric) this.fail(`undefined entity "&${name.slice(0, 20)};"`, at);
+    const code = numeric![1] !== undefined ? parseInt(numeric![1], 16) : parseInt(numeric![2]!, 10);
+    const allowed = code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    if (!allowed) this.fail(`character reference &${name}; is not an XML character`, at);
+    return String.fromCodePoint(code);
+  }
+
+  private value(path: string[], depth: number): PlistValue {
+    const token = this.next();
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`, token.at);
+    if (token.kind === 'empty') {
+      switch (token.name) {
+        case 'true': return true;
+        case 'false': return false;
+        case 'dict': return Object.create(null) as Record<string, PlistValue>;
+        case 'array': return [];
+        case 'string': return '';
+        case 'data': return new Uint8Array(0);
+      }
+      this.fail(`<${token.name}/> is not a plist value`, token.at);
+    }
+    if (token.kind !== 'open') this.fail(token.kind === 'text' ? 'text where a value was expected' : 'a value was expected', token.at);
+    switch (token.name) {
+      case 'dict': return this.dict(path, depth);
+      case 'array': {
+        const items: PlistValue[] = [];
+        while (!this.closes('array')) items.push(this.value([...path, String(items.length)], depth + 1));
+        return items;
+      }
+      case 'true':
+      case 'false':
+        this.expectClose(token.name);
+        return token.name === 'true';
+    }
+    const text = this.peek().kind === 'text' ? (this.next() as { text: string }).text : '';
+    this.expectClose(token.name);
+    return this.scalar(token.name, text, token.at);
+  }
+
+  private dict(path: string[], depth: number): PlistValue {
+    const dict = Object.create(null) as Record<string, PlistValue>;
+    while (!this.closes('dict')) {
+      const key = this.next();
+      if (key.kind !== 'open' || key.name !== 'key') this.fail('a dictionary holds <key> then a value, in pairs', key.at);
+      const name = this.peek().kind === 'text' ? (this.next() as { text: string }).text : '';
+      this.expectClose('key');
+      if (this.peek().kind === 'close') this.fail(`key "${name.slice(0, 60)}" has no value`, this.peek().at);
+      const line = this.lineOf(key.at);
+      const value = this.value([...path, name], depth + 1);
+      if (Object.hasOwn(dict, name)) {
+        this.duplicateKeys.push({ path: [...path, name], line });
+        continue;
+      }
+      this.keyLines.set([...path, name].join('\0'), line);
+      dict[name] = value;
+    }
+    return dict;
+  }
+
+  private closes(name: string): boolean {
+    const token = this.peek();
+    if (token.kind === 'close' && token.name === name) {
+      this.next();
+      return true;
+    }
+    if (token.kind === 'end') this.fail(`<${name}> is not closed`, token.at);
+    return false;
+  }
+
+  private expectClose(name: string): void {
+    const token = this.next();
+    if (token.kind !== 'close' || token.name !== name) this.fail(`expected </${name}>`, token.at);
+  }
+
+  private scalar(tag: string, text: string, at: number): PlistValue {
+    switch (tag) {
+      case 'string':
+        return text;
+      case 'integer': {
+        const t = text.trim();
+        if (!/^[+-]?(\d+|0[xX][0-9A-Fa-f]+)$/.test(t)) this.fail(`<integer>${t.slice(0, 30)}</integer> is not an integer`, at);
+        const negative = t.startsWith('-');
+        const magnitude = BigInt(t.replace(/^[+-]/, ''));
+        const value = negative ? -magnitude : magnitude;
+        if (value < -(2n ** 63n) || value > 2n ** 64n - 1n) this.fail('integer outside the 64-bit range', at);
+        return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+      }
+      case 'real': {
+        const t = text.trim();
+        if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) this.fail(`<real>${t.slice(0, 30)}</real> is not a finite number`, at);
+        const value = Number(t);
+        if (!Number.isFinite(value)) this.fail('real out of range', at);
+        return new Real(value);
+      }
+      case 'date': {
+        const t = text.trim();
+        const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(t);
+        const date = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+        if (!m || !date || date.getUTCDate() !== +m[3]! || date.getUTCMonth() !== +m[2]! - 1 || +m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) {
+          this.fail(`<date>${t.slice(0, 30)}</date> is not a date`, at);
+        }
+        return date!;
+      }
+      case 'data': {
+        const compact = text.replace(/\s+/g, '');
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) this.fail('<data> is not base64', at);
+        return new Uint8Array(Buffer.from(compact, 'base64'));
+      }
+    }
+    return this.fail(`<${tag}> is not a plist value`, at);
+  }
+
+  private lineOf(offset: number): number {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  }
+
+  private fail(message: string, at: number): never {
+    throw new PlistError(message, { line: this.lineOf(at) });
+  }
+}

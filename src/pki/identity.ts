@@ -30,7 +30,10 @@ export interface IdentityFiles {
 /** Reads a signing identity: PEM certificate and key, or PKCS#12 (AES or the legacy 3DES/SHA-1 Keychain Access exports). */
 export function loadIdentity(files: IdentityFiles): SigningIdentity {
   const chain = files.chain.flatMap((bytes, i) => certificates(bytes, `chain file ${i + 1}`));
-  if (files.pkcs12) return { ...fromPkcs12(files.pkcs12, files.passphrase), chain: [...chain] };
+  if (files.pkcs12) {
+    const fromFile = fromPkcs12(files.pkcs12, files.passphrase);
+    return { ...fromFile, chain: [...fromFile.chain, ...chain] };
+  }
   if (!files.certificate || !files.key) throw new IdentityError('signing/unreadable', 'signing needs certificate and key, or pkcs12');
   const [certificate, ...rest] = certificates(files.certificate, 'the signing certificate');
   let key: KeyObject;
@@ -53,7 +56,7 @@ function certificates(bytes: Buffer, what: string): Certificate[] {
   }
 }
 
-function fromPkcs12(bytes: Buffer, passphrase: string | undefined): Omit<SigningIdentity, 'chain'> & { chain: Certificate[] } {
+function fromPkcs12(bytes: Buffer, passphrase: string | undefined): SigningIdentity {
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary'))), false, passphrase ?? '');

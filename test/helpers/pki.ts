@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers.js';
+
+/** A throwaway PKI made by openssl for the tests; never a key from anywhere else. */
+export interface Pki {
+  dir: string;
+  /** Absolute paths by name: root.pem, int.pem, leaf.pem, leaf.key, ... */
+  path: (name: string) => string;
+  passphrase: string;
+}
+
+export function makePki(): Pki {
+  const dir = tempDir('mdmgen-pki-');
+  const path = (name: string) => join(dir, name);
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(path('ext.cnf'), [
+    '[ca]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign',
+    '[leaf]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature',
+    '[enc]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,keyEncipherment',
+  ].join('\n'));
+  const root = (name: string, cn: string, keyArgs: string[], days = '3650') =>
+    run('req', '-x509', '-newkey', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', days, '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  const issue = (name: string, cn: string, issuer: string, section: string, keyArgs = ['rsa:2048'], days = '365') => {
+    run('req', '-newkey', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    run('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-days', days, '-extfile', 'ext.cnf', '-extensions', section, '-out', `${name}.pem`);
+  };
+  root('root', 'Test Root CA', ['rsa:2048']);
+  issue('int', 'Test Intermediate CA', 'root', 'ca', ['rsa:2048'], '3650');
+  issue('leaf', 'Profile Signer', 'int', 'leaf');
+  issue('enc', 'Encryption Only', 'int', 'enc');
+  root('other', 'Other Root CA', ['rsa:2048']);
+  root('short', 'Short Lived CA', ['rsa:2048'], '60');
+  root('ecroot', 'Test EC Root', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384']);
+  issue('ecleaf', 'EC Profile Signer', 'ecroot', 'leaf', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'notca.key', '-out', 'notca.pem', '-days', '365', '-subj', '/CN=Not A CA', '-addext', 'basicConstraints=critical,CA:FALSE');
+  const passphrase = 'p12-S3cr3t-SENTINEL';
+  run('pkcs12', '-export', '-in', 'leaf.pem', '-inkey', 'leaf.key', '-certfile', 'int.pem', '-out', 'leaf-aes.p12', '-passout', `pass:${passphrase}`);
+  run('pkcs12', '-export', '-legacy', '-in', 'leaf.pem', '-inkey', 'leaf.key', '-certfile', 'int.pem', '-out', 'leaf-legacy.p12', '-passout', `pass:${passphrase}`);
+  run('x509', '-in', 'root.pem', '-outform', 'DER', '-out', 'root.der');
+  return { dir, path, passphrase };
+}

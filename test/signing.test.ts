@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
+import { HEADER, listTree, loadWithPlistlib, mdmgen, snapshotTree, tempDir, untag, writeFleet, type Tagged } from './helpers/helpers.js';
+import { makePki } from './helpers/pki.js';
+
+const pki = makePki();
+const p = pki.path;
+const DAY = 86_400_000;
+const at = (days: number) => ({ MDMGEN_NOW: new Date(Date.now() + days * DAY).toISOString() });
+
+const PREFS = 'preferences:\n  com.microsoft.Messenger:\n    DisallowSave: true\n  com.apple.iChat:\n    Greeting: "Café Zürich 東京"\n';
+const signing = (extra = '') => `signing:\n  certificate: ${p('leaf.pem')}\n  key: ${p('leaf.key')}\n  chain: [${p('int.pem')}]\n${extra}`;
+const trust = (...files: string[]) => `trust:\n${files.map((f) => `  - file: ${f}\n`).join('')}`;
+
+function build(body: string, env: NodeJS.ProcessEnv = {}) {
+  const fleet = writeFleet(`${HEADER}${PREFS}${body}`);
+  const out = join(tempDir(), 'out');
+  return { ...mdmgen(['build', fleet, '-o', out], { env }), out, fleet };
+}
+
+function opensslVerify(file: string, ca: string, purpose: string[] = ['-purpose', 'any']): { ok: boolean; content: Buffer; stderr: string } {
+  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', file, '-CAfile', ca, ...purpose], { maxBuffer: 1 << 26 });
+  return { ok: r.status === 0, content: r.stdout, stderr: r.stderr.toString() };
+}
+
+test('trust anchors: a PEM bundle with junk and CRLF, the same CA as DER, and an EC root give one anchor each, in order', () => {
+  const bundle = join(tempDir(), 'bundle.pem');
+  const crlf = (f: string) => readFileSync(p(f), 'utf8').replace(/\n/g, '\r\n');
+  writeFileSync(bundle, `Bag Attributes: friendlyName\n${crlf('root.pem')}some text between blocks\n${crlf('int.pem')}\n${crlf('other.pem')}`);
+  const r = build(trust(bundle, p('root.der'), p('ecroot.pem')));
+  assert.equal(r.code, 0, r.stderr);
+  const files = listTree(join(r.out, 'certificates'));
+  assert.deepEqual(files, ['Other-Root-CA.cer', 'Test-EC-Root.cer', 'Test-Intermediate-CA.cer', 'Test-Root-CA.cer', 'anchors.pem']);
+  const subjects = execFileSync('sh', ['-c', `openssl crl2pkcs7 -nocrl -certfile "${join(r.out, 'certificates/anchors.pem')}" | openssl pkcs7 -print_certs -noout`]).toString();
+  assert.deepEqual([...subjects.matchAll(/subject=CN = (.+)/g)].map((m) => m[1]), ['Test Root CA', 'Test Intermediate CA', 'Other Root CA', 'Test EC Root']);
+  const der = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', join(r.out, 'certificates/Test-EC-Root.cer'), '-noout', '-subject']).toString();
+  assert.match(der, /CN = Test EC Root/);
+
+  const profile = loadWithPlistlib(join(r.out, 'profiles/trust.mobileconfig')) as Extract<Tagged, { type: 'dict' }>;
+  assert.deepEqual(checkAgainstApple(profile, appleKeys('TopLevel'), 'trust'), []);
+  const payloads = (profile.value.PayloadContent as Extract<Tagged, { type: 'array' }>).value as Extract<Tagged, { type: 'dict' }>[];
+  assert.equal(payloads.length, 4);
+  for (const payload of payloads) assert.deepEqual(checkAgainstApple(payload, [...appleKeys('CommonPayloadKeys'), ...appleKeys('com.apple.security.root')], 'payload'), []);
+  const root = payloads.find((x) => (x.value.PayloadDisplayName as { value: string }).value === 'Test Root CA')!;
+  assert.equal((root.value.PayloadContent as { value: string }).value, readFileSync(p('root.der')).toString('base64'), 'PayloadContent is exactly the DER bytes');
+  const manifest = JSON.parse(readFileSync(join(r.out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; kind: string }[] };
+  assert.deepEqual(manifest.artifacts.filter((a) => a.kind === 'certificate').map((a) => a.path), files.map((f) => `certificates/${f}`));
+});
+
+test('trust anchors refused: not a CA, expired, pin mismatch, trailing DER bytes, a TRUSTED CERTIFICATE block', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'trailing.der'), Buffer.concat([readFileSync(p('root.der')), Buffer.from([0, 0])]));
+  writeFileSync(join(dir, 'trusted.pem'), readFileSync(p('root.pem'), 'utf8').replace(/CERTIFICATE/g, 'TRUSTED CERTIFICATE'));
+  const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
+    [trust(p('notca.pem')), {}, /is not a CA certificate .* trust\/not-ca/],
+    [trust(p('root.pem')), at(4000), /"Test Root CA"\) expired on \d{4}-\d\d-\d\d {2}trust\/expired/],
+    [`trust:\n  - { file: ${p('root.pem')}, sha256: "${'ab'.repeat(32)}" }\n`, {}, /has SHA-256 [0-9a-f]{64}, not the pinned one {2}trust\/pin-mismatch/],
+    [trust(join(dir, 'trailing.der')), {}, /trailing\.der: the certificate is followed by 2 unexpected bytes {2}trust\/unreadable/],
+    [trust(join(dir, 'trusted.pem')), {}, /block 1 is "TRUSTED CERTIFICATE"/],
+  ];
+  for (const [body, env, expected] of cases) {
+    const r = build(body, env);
+    assert.equal(r.code, 2, body);
+    assert.match(r.stderr, expected);
+    assert.throws(() => readdirSync(r.out), 'nothing written');
+  }
+  const pinned = build(`trust:\n  - { file: ${p('root.pem')}, sha256: "${execFileSync('openssl', ['x509', '-in', p('root.pem'), '-noout', '-fingerprint', '-sha256']).toString().split('=')[1]!.trim()}" }\n`);
+  assert.equal(pinned.code, 0, pinned.stderr);
+  const expiring = build(trust(p('short.pem')));
+  assert.equal(expiring.code, 0);
+  assert.match(expiring.stderr, /"Short Lived CA"\) expires on .*, in \d+ days {2}trust\/expiring/);
+});
+
+test('every profile is signed: OpenSSL verifies each, and the content it extracts is the unsigned profile, byte for byte', () => {
+  const unsigned = build(trust(p('root.pem')));
+  const signed = build(trust(p('root.pem')) + signing());
+  assert.equal(signed.code, 0, signed.stderr);
+  assert.match(signed.stdout, /Wrote 2 signed profiles/);
+  const manifest = JSON.parse(readFileSync(join(signed.out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; kind: string; signed?: boolean }[] };
+  const profiles = manifest.artifacts.filter((a) => a.kind === 'profile');
+  assert.deepEqual(profiles.map((a) => [a.path, a.signed]), [['profiles/base.mobileconfig', true], ['profiles/trust.mobileconfig', true]]);
+  for (const { path } of profiles) {
+    const result = opensslVerify(join(signed.out, path), p('root.pem'));
+    assert.ok(result.ok, `${path}: ${result.stderr}`);
+    assert.ok(result.content.equals(readFileSync(join(unsigned.out, path))), `${path}: extracted content differs`);
+  }
+  assert.match(readFileSync(join(unsigned.out, 'profiles/base.mobileconfig'), 'utf8'), /Café Zürich 東京/);
+  const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(signed.out, 'profiles/base.mobileconfig')]).toString();
+  assert.match(printed, /sha256/);
+  assert.doesNotMatch(printed, /signingTime/, 'no signingTime unless asked for');
+  assert.equal((printed.match(/subject: CN=/g) ?? []).length, 2, 'signer and intermediate embedded');
+});
+
+test('the same input gives identical signed bytes (RSA); signingTime only when asked for', () => {
+  const fleet = writeFleet(`${HEADER}${PREFS}${signing()}`);
+  const a = join(tempDir(), 'a');
+  const b = join(tempDir(), 'b');
+  assert.equal(mdmgen(['build', fleet, '-o', a]).code, 0);
+  assert.equal(mdmgen(['build', fleet, '-o', b], { env: { TZ: 'Asia/Tokyo' } }).code, 0);
+  assert.deepEqual(snapshotTree(a), snapshotTree(b));
+  const timed = build(signing('  signingTime: true\n'));
+  const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(timed.out, 'profiles/base.mobileconfig')]).toString();
+  assert.match(printed, /signingTime/);
+});
+
+test('PKCS#12 identities, modern AES and legacy 3DES, open with the passphrase from the environment', () => {
+  for (const file of ['leaf-aes.p12', 'leaf-legacy.p12']) {
+    const r = build(`signing:\n  pkcs12: ${p(file)}\n  passphrase: { env: P12_PASSPHRASE }\n`, { P12_PASSPHRASE: pki.passphrase });
+    assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+    assert.ok(opensslVerify(join(r.out, 'profiles/base.mobileconfig'), p('root.pem')).ok, file);
+  }
+});
+
+test('an EC signer signs, and OpenSSL verifies it', () => {
+  const r = build(`signing:\n  certificate: ${p('ecleaf.pem')}\n  key: ${p('ecleaf.key')}\n`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(opensslVerify(join(r.out, 'profiles/base.mobileconfig'), p('ecroot.pem')).ok);
+  const verify = mdmgen(['verify', join(r.out, 'profiles/base.mobileconfig'), '--ca', p('ecroot.pem')]);
+  assert.equal(verify.code, 0, verify.stdout);
+});
+
+test('a signing identity Macs would reject is refused before anything is written, exit 2, passphrase never echoed', () => {
+  const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
+    [signing(), at(400), /the signing certificate "Profile Signer" expired on \d{4}-\d\d-\d\d; Macs treat a profile signed with it as unsigned {2}signing\/invalid/],
+    [signing(), at(-3), /the signing certificate "Profile Signer" is not valid before \d{4}-\d\d-\d\d/],
+    [`signing:\n  certificate: ${p('enc.pem')}\n  key: ${p('enc.key')}\n`, {}, /keyUsage without digitalSignature/],
+    [`signing:\n  certificate: ${p('leaf.pem')}\n  key: ${p('enc.key')}\n`, {}, /the signing key does not belong to the signing certificate "Profile Signer"/],
+    [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, { P12_PASSPHRASE: `wrong-${pki.passphrase}` }, /the passphrase does not open the PKCS#12 file {2}signing\/passphrase/],
+    [`signing:\n  pkcs12: ${p('leaf-legacy.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, {}, /signing\.passphrase: the environment variable P12_PASSPHRASE is not set {2}secret\/missing/],
+    [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n`, {}, /the PKCS#12 file needs a passphrase/],
+  ];
+  for (const [body, env, expected] of cases) {
+    const r = build(body, env);
+    assert.equal(r.code, 2, `${body}\n${r.stderr}`);
+    assert.match(r.stderr, expected);
+    assert.doesNotMatch(r.stdout + r.stderr, /SENTINEL|\n\s+at /);
+    assert.throws(() => readdirSync(r.out), 'nothing written');
+  }
+});
+
+test('warnings: the signer expires within 30 days, and a chain that does not reach a root', () => {
+  const soon = build(trust(p('root.pem')) + signing(), at(350));
+  assert.equal(soon.code, 0, soon.stderr);
+  assert.match(soon.stderr, /"Profile Signer" expires on .* \(in 1[0-9] days\); installed profiles then show as Unverified {2}signing\/expiring/);
+  const noChain = build(`signing:\n  certificate: ${p('leaf.pem')}\n  key: ${p('leaf.key')}\n`);
+  assert.equal(noChain.code, 0);
+  assert.match(noChain.stderr, /does not reach a self-signed root.*signing\/incomplete-chain/);
+  const anchored = build(trust(p('root.pem')) + signing());
+  assert.doesNotMatch(anchored.stderr, /incomplete-chain/, 'the trust anchor completes the chain');
+});
+
+test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain, expired signer, wrong keyUsage, unsigned, garbage', () => {
+  const r = build(signing());
+  const good = join(r.out, 'profiles/base.mobileconfig');
+  const ok = mdmgen(['verify', good, '--ca', p('root.pem')]);
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.match(ok.stdout, /valid signature\n {2}signer: {5}Profile Signer .*\n {2}issued by: {2}Test Intermediate CA .*\n {2}issued by: {2}Test Root CA .*\n {2}trust: {6}the chain ends at a CA given with --ca\n {2}digest: {5}sha256\n {2}identifier: com\.example\.im\.preferences\n/);
+  assert.equal(mdmgen(['verify', good]).code, 0, 'without --ca: signature checked, trust not decided');
+
+  const dir = tempDir();
+  const content = join(dir, 'content.xml');
+  writeFileSync(content, readFileSync(join(build('').out, 'profiles/base.mobileconfig')));
+  const opensslSign = (name: string, cert: string, key: string, extra: string[] = []) => {
+    execFileSync('openssl', ['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-signer', cert, '-inkey', key, ...extra, '-outform', 'DER', '-in', content, '-out', join(dir, name)]);
+    return join(dir, name);
+  };
+  const byOpenssl = opensslSign('openssl.mobileconfig', p('leaf.pem'), p('leaf.key'), ['-certfile', p('int.pem')]);
+  assert.equal(mdmgen(['verify', byOpenssl, '--ca', p('root.pem')]).code, 0, 'a profile signed by openssl cms -sign passes');
+
+  const tampered = join(dir, 'tampered.mobileconfig');
+  const bytes = readFileSync(good);
+  const i = bytes.indexOf('DisallowSave');
+  bytes[i] = bytes[i]! ^ 0x20;
+  writeFileSync(tampered, bytes);
+  // OpenSSL judges a keyUsage without digitalSignature only under its default S/MIME purpose; with
+  // -purpose any it accepts it, which is why mdmgen checks keyUsage itself.
+  const checks: [string, string[], NodeJS.ProcessEnv, number, RegExp][] = [
+    [tampered, ['--ca', p('root.pem')], {}, 1, /INVALID: the content digest does not match/],
+    [good, ['--ca', p('other.pem')], {}, 1, /INVALID: the chain ends at "Test Root CA", which is not a CA given with --ca|INVALID: the chain is incomplete/],
+    [opensslSign('nochain.mobileconfig', p('leaf.pem'), p('leaf.key')), ['--ca', p('root.pem')], {}, 1, /INVALID: the chain is incomplete: no certificate for the issuer of "Profile Signer"/],
+    [good, ['--ca', p('root.pem')], at(400), 1, /INVALID: "Profile Signer" expired on/],
+    [opensslSign('enc.mobileconfig', p('enc.pem'), p('enc.key'), ['-certfile', p('int.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the signer's keyUsage does not allow digitalSignature/],
+    [content, [], {}, 1, /INVALID: the profile is not signed/],
+  ];
+  for (const [file, args, env, code, expected] of checks) {
+    const run = mdmgen(['verify', file, ...args], { env });
+    assert.equal(run.code, code, `${file} ${args.join(' ')}: ${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, expected);
+    const purpose = file.endsWith('enc.mobileconfig') ? [] : ['-purpose', 'any'];
+    const when = env.MDMGEN_NOW ? ['-attime', String(Math.floor(Date.parse(env.MDMGEN_NOW) / 1000))] : [];
+    assert.equal(opensslVerify(file, args[1] ?? p('root.pem'), [...purpose, ...when]).ok, false, `openssl agrees that ${file} is not valid`);
+  }
+  writeFileSync(join(dir, 'garbage'), Buffer.from([0x30, 0x82, 0xff, 0xff, 1, 2, 3]));
+  const garbage = mdmgen(['verify', join(dir, 'garbage')]);
+  assert.equal(garbage.code, 1, 'not CMS at all: not signed');
+  writeFileSync(join(dir, 'broken.mobileconfig'), readFileSync(good).subarray(0, 500));
+  const broken = mdmgen(['verify', join(dir, 'broken.mobileconfig')]);
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /not DER-encoded CMS/);
+});
+
+test('inspect prints XML, binary and signed plists as data; malformed input exits 2 with the reason', () => {
+  const r = build(signing());
+  const signed = mdmgen(['inspect', join(r.out, 'profiles/base.mobileconfig')]);
+  assert.equal(signed.code, 0, signed.stderr);
+  const out = JSON.parse(signed.stdout) as { signature: { valid: boolean; signer: string }; format: string; content: { PayloadIdentifier: string } };
+  assert.deepEqual([out.signature.valid, out.signature.signer, out.format, out.content.PayloadIdentifier], [true, 'CN=Profile Signer', 'xml', 'com.example.im.preferences']);
+  const binary = build('', {});
+  const dir = join(tempDir(), 'bin');
+  mdmgen(['build', binary.fleet, '-o', dir, '--plist-format', 'binary']);
+  const bin = mdmgen(['inspect', join(dir, 'plists/base/com.apple.iChat.plist'), '--format', 'yaml']);
+  assert.equal(bin.code, 0, bin.stderr);
+  assert.equal(bin.stdout, 'format: binary\ncontent:\n  Greeting: Café Zürich 東京\n');
+  const bad = join(tempDir(), 'bad.plist');
+  writeFileSync(bad, '<?xml version="1.0"?>\n<plist>\n<integer>12abc</integer>\n</plist>\n');
+  const run = mdmgen(['inspect', bad]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /<integer>12abc<\/integer> is not an integer \(line 3\)/);
+  assert.equal(untag(loadWithPlistlib(join(dir, 'plists/base/com.apple.iChat.plist'))) !== undefined, true);
+});

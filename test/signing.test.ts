@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
-import { HEADER, listTree, loadWithPlistlib, mdmgen, snapshotTree, tempDir, untag, writeFleet, type Tagged } from './helpers/helpers.js';
+import { HEADER, listTree, loadWithPlistlib, mdmgen, ROOT, snapshotTree, tempDir, untag, writeFleet, type Tagged } from './helpers/helpers.js';
 import { makePki } from './helpers/pki.js';
 
 const pki = makePki();
@@ -221,4 +221,19 @@ test('inspect prints XML, binary and signed plists as data; malformed input exit
   assert.equal(run.code, 2);
   assert.match(run.stderr, /<integer>12abc<\/integer> is not an integer \(line 3\)/);
   assert.equal(untag(loadWithPlistlib(join(dir, 'plists/base/com.apple.iChat.plist'))) !== undefined, true);
+});
+
+test('the README\'s signing steps: make the test PKI, build examples/signed, verify with the test root', () => {
+  const dir = tempDir();
+  execFileSync('cp', ['-R', join(ROOT, 'examples'), dir]);
+  const examples = join(dir, 'examples');
+  execFileSync('sh', [join(examples, 'make-test-pki.sh')]);
+  const built = mdmgen(['build', join(examples, 'signed', 'fleet.yaml')]);
+  assert.equal(built.code, 0, built.stderr);
+  assert.equal(built.stderr, '', 'no warnings');
+  for (const profile of ['base', 'trust']) {
+    const file = join(examples, 'signed', 'build', 'profiles', `${profile}.mobileconfig`);
+    assert.equal(mdmgen(['verify', file, '--ca', join(examples, 'pki', 'root.pem')]).code, 0);
+    assert.ok(opensslVerify(file, join(examples, 'pki', 'root.pem')).ok);
+  }
 });

@@ -1,6 +1,6 @@
 import { createHash, sign, verify } from 'node:crypto';
 import { daysLeft, isSelfSigned, keyUsage, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
-import { asn1, bytesOf, children, explicit, fromDer, integer, octets, oid, oidOf, seq, setOf, toDer, type Asn1 } from './der.js';
+import { asn1, bytesOf, children, fromDer, integer, oid, oidOf, seq, setOf, toDer, type Asn1 } from './der.js';
 import type { SigningIdentity } from './identity.js';
 
 const OID = {
@@ -26,40 +26,51 @@ const nullParam = () => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false,
  * `openssl cms -sign -binary -nodetach -outform DER` writes and macOS verifies. RSA (PKCS#1 v1.5)
  * signatures are deterministic, so the same content and identity give identical bytes; ECDSA in Node 20's
  * OpenSSL 3.0 is randomised, so an EC signature differs per build.
+ *
+ * Everything but the content, its digest and the signature is the same for every profile, so it is
+ * encoded once; each profile then costs one hash, one signature and a few concatenations.
  */
-export function signCms(content: Uint8Array, identity: SigningIdentity, signingTime?: Date): Buffer {
+export function signer(identity: SigningIdentity, signingTime?: Date): (content: Uint8Array) => Buffer {
   const { issuer, serial } = issuerAndSerial(identity.certificate);
-  const attributes = [
-    seq([oid(OID.contentType), setOf([oid(OID.data)])]),
-    seq([oid(OID.messageDigest), setOf([octets(createHash('sha256').update(content).digest())])]),
-    ...(signingTime ? [seq([oid(OID.signingTime), setOf([utcTime(signingTime)])])] : []),
-  ];
-  const signedAttributes = setOf(attributes);
-  const signature = sign('sha256', toDer(signedAttributes), identity.key);
-  const ec = identity.key.asymmetricKeyType === 'ec';
-
-  const signerInfo = seq([
-    integer(1),
-    seq([issuer, serial]),
-    seq([oid(OID.sha256)]),
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, children(signedAttributes)),
-    ec ? seq([oid(OID.ecdsaWithSha256)]) : seq([oid(OID.rsaEncryption), nullParam()]),
-    octets(signature),
-  ]);
-  const certificates = [identity.certificate, ...identity.chain].map((c) => fromDer(c.der));
-  const signedData = seq([
-    integer(1),
-    setOf([seq([oid(OID.sha256)])]),
-    seq([oid(OID.data), explicit(0, octets(content))]),
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, children(setOf(certificates))),
-    setOf([signerInfo]),
-  ]);
-  return toDer(seq([oid(OID.signedData), explicit(0, signedData)]));
+  const version = toDer(integer(1));
+  const sha256 = toDer(seq([oid(OID.sha256)]));
+  const signatureAlgorithm = toDer(identity.key.asymmetricKeyType === 'ec' ? seq([oid(OID.ecdsaWithSha256)]) : seq([oid(OID.rsaEncryption), nullParam()]));
+  const sid = toDer(seq([issuer, serial]));
+  const certificates = tlv(0xa0, ...sortDer([identity.certificate, ...identity.chain].map((c) => c.der)));
+  const contentTypeAttribute = toDer(seq([oid(OID.contentType), setOf([oid(OID.data)])]));
+  const timeAttribute = signingTime ? [toDer(seq([oid(OID.signingTime), setOf([utcTime(signingTime)])]))] : [];
+  const messageDigestOid = toDer(oid(OID.messageDigest));
+  const dataOid = toDer(oid(OID.data));
+  const signedDataOid = toDer(oid(OID.signedData));
+  return (content) => {
+    const digest = createHash('sha256').update(content).digest();
+    const attributes = sortDer([contentTypeAttribute, tlv(0x30, messageDigestOid, tlv(0x31, tlv(0x04, digest))), ...timeAttribute]);
+    // The signature covers the attributes encoded as a SET (0x31); they are stored as [0] IMPLICIT (0xA0).
+    const signature = sign('sha256', tlv(0x31, ...attributes), identity.key);
+    const signerInfo = tlv(0x30, version, sid, sha256, tlv(0xa0, ...attributes), signatureAlgorithm, tlv(0x04, signature));
+    const signedData = tlv(0x30, version, tlv(0x31, sha256), tlv(0x30, dataOid, tlv(0xa0, tlv(0x04, Buffer.from(content)))), certificates, tlv(0x31, signerInfo));
+    return tlv(0x30, signedDataOid, tlv(0xa0, signedData));
+  };
 }
 
-/** A signer key parsed once, for signing many profiles. */
-export function signer(identity: SigningIdentity, signingTime?: Date): (content: Uint8Array) => Buffer {
-  return (content) => signCms(content, identity, signingTime);
+export function signCms(content: Uint8Array, identity: SigningIdentity, signingTime?: Date): Buffer {
+  return signer(identity, signingTime)(content);
+}
+
+/** A DER element: tag, definite length, content. */
+function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const header = length < 0x80 ? [tag, length] : [tag, 0x80 | bytesIn(length), ...Array.from({ length: bytesIn(length) }, (_, i) => (length >> (8 * (bytesIn(length) - 1 - i))) & 0xff)];
+  return Buffer.concat([Buffer.from(header), ...parts]);
+}
+
+function bytesIn(n: number): number {
+  return n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
+}
+
+/** DER orders the elements of a SET OF by their encodings (X.690 11.6). */
+function sortDer(elements: Buffer[]): Buffer[] {
+  return [...elements].sort(Buffer.compare);
 }
 
 function issuerAndSerial(cert: Certificate): { issuer: Asn1; serial: Asn1 } {

@@ -37,17 +37,11 @@ export function setOf(children: Asn1[]): Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, sorted);
 }
 
-export function octets(bytes: Uint8Array): Asn1 {
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, Buffer.from(bytes).toString('binary'));
-}
 
 export function integer(value: number): Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(value).getBytes());
 }
 
-export function explicit(tag: number, child: Asn1): Asn1 {
-  return asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, true, [child]);
-}
 
 export function children(node: Asn1 | undefined): Asn1[] {
   return node && Array.isArray(node.value) ? (node.value as Asn1[]) : [];

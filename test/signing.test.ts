@@ -55,12 +55,20 @@ test('trust anchors refused: not a CA, expired, pin mismatch, trailing DER bytes
   const dir = tempDir();
   writeFileSync(join(dir, 'trailing.der'), Buffer.concat([readFileSync(p('root.der')), Buffer.from([0, 0])]));
   writeFileSync(join(dir, 'trusted.pem'), readFileSync(p('root.pem'), 'utf8').replace(/CERTIFICATE/g, 'TRUSTED CERTIFICATE'));
+  let nested = Buffer.alloc(0); // 10,000 SEQUENCEs inside each other (CVE-2025-66031's shape)
+  for (let i = 0; i < 10_000; i++) {
+    const n = nested.length;
+    const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+    nested = Buffer.concat([Buffer.from([0x30, ...length]), nested]);
+  }
+  writeFileSync(join(dir, 'nested.der'), nested);
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
     [trust(p('notca.pem')), {}, /is not a CA certificate .* trust\/not-ca/],
     [trust(p('root.pem')), at(4000), /"Test Root CA"\) expired on \d{4}-\d\d-\d\d {2}trust\/expired/],
     [`trust:\n  - { file: ${p('root.pem')}, sha256: "${'ab'.repeat(32)}" }\n`, {}, /has SHA-256 [0-9a-f]{64}, not the pinned one {2}trust\/pin-mismatch/],
     [trust(join(dir, 'trailing.der')), {}, /trailing\.der: the certificate is followed by 2 unexpected bytes {2}trust\/unreadable/],
     [trust(join(dir, 'trusted.pem')), {}, /block 1 is "TRUSTED CERTIFICATE"/],
+    [trust(join(dir, 'nested.der')), {}, /nested\.der: the certificate cannot be parsed as an X\.509 certificate {2}trust\/unreadable/],
   ];
   for (const [body, env, expected] of cases) {
     const r = build(body, env);

@@ -16,8 +16,10 @@ function buildExample(env: NodeJS.ProcessEnv = {}, fleet = EXAMPLE): string {
 }
 
 const out = buildExample();
-const files = listTree(out);
-const loaded = readWithPlistlib(files.filter((f) => f !== 'manifest.json').map((f) => join(out, f)));
+const everything = listTree(out);
+// The install point holds copies of the group profiles; the profiles themselves are under profiles/.
+const files = everything.filter((f) => !f.startsWith('install-point') && !f.startsWith('network/') && !f.startsWith('dns/'));
+const loaded = readWithPlistlib(files.filter((f) => f.endsWith('.plist') || f.endsWith('.mobileconfig')).map((f) => join(out, f)));
 const plist = (path: string) => {
   const value = loaded[join(out, path)]!;
   assert.ok(!('error' in value), `${path}: ${JSON.stringify(value)}`);
@@ -27,8 +29,9 @@ const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as
   artifacts: { path: string; kind: string; sha256: string; group?: string; user?: string; domain?: string; identifier?: string; uuid?: string; signed?: boolean; containsSecret?: boolean }[];
 };
 
-test('the example builds two plists and one profile per group, one profile per user, and a manifest', () => {
-  assert.deepEqual(files, [
+test('the example builds two plists and one profile per group, one profile per user, network files and an install point', () => {
+  assert.ok(['network/ports.json', 'network/ports.md', 'network/pf.anchor', 'dns/example.com.zone', 'install-point.zip', 'install-point/SHA256SUMS'].every((f) => everything.includes(f)));
+  assert.deepEqual(files.filter((f) => f !== 'install-point-admin.txt'), [
     'manifest.json',
     'plists/base/com.microsoft.Messenger.plist',
     'plists/base/com.microsoft.MessengerDaemon.plist',
@@ -106,9 +109,13 @@ test('profiles tell an admin in an MDM console what they are', () => {
 });
 
 test('manifest.json lists every file with its sha256, kind, identifier and UUID', () => {
-  assert.deepEqual(manifest.artifacts.map((a) => a.path), files.filter((f) => f !== 'manifest.json'));
+  assert.deepEqual(manifest.artifacts.map((a) => a.path), everything.filter((f) => f !== 'manifest.json'));
   for (const a of manifest.artifacts) {
     assert.equal(a.sha256, createHash('sha256').update(readFileSync(join(out, a.path))).digest('hex'), a.path);
+    if (!a.path.startsWith('profiles/') && !a.path.startsWith('plists/')) {
+      assert.ok(['network', 'dns', 'install-point', 'script', 'document', 'archive'].includes(a.kind), `${a.path}: ${a.kind}`);
+      continue;
+    }
     if (a.kind === 'profile') {
       const profile = untag(plist(a.path)) as Record<string, unknown>;
       assert.equal(a.user, /^profiles\/users\/(.+)\.mobileconfig$/.exec(a.path)?.[1], a.path);

@@ -66,7 +66,7 @@ test('build writes to build/ next to the fleet file by default and says what it 
   const run = mdmgen(['build', fleet]);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, '');
-  assert.match(run.stdout, /^Wrote 8 profiles \(5 of them per-user\), 6 plists to .*build\/ \(listed in .*manifest\.json\)\n$/);
+  assert.match(run.stdout, /^Wrote 8 profiles \(5 of them per-user\), 6 plists, firewall ports, DNS records, the install point and install-point\.zip to .*build\/ \(listed in .*manifest\.json\)\n$/);
   assert.ok(readFileSync(join(dir, 'build', 'manifest.json')).length > 0);
 });
 

@@ -11,7 +11,7 @@ import { formatters, type FormatName } from '../format/formatters.js';
 import { OutputError, writeOutput } from '../compile/output.js';
 import { planBuild } from '../compile/plan.js';
 import { EXIT, type Io } from './io.js';
-import { loadAnchors, loadPolicy, loadSigning, resolveAccountSecrets } from './load.js';
+import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
 
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
@@ -47,12 +47,14 @@ export async function build(io: Io, file: string, options: { output?: string; pl
   const { secrets, diagnostics: secretProblems } = await resolveAccountSecrets(io, fleetPath, fleet, source);
   const { anchors, diagnostics: trustProblems } = await loadAnchors(io, fleetPath, fleet, source);
   const { identity, diagnostics: signingProblems } = await loadSigning(io, fleetPath, fleet, source, anchors);
-  const edge = [...loaded.diagnostics, ...secretProblems, ...trustProblems, ...signingProblems];
+  const { files: program, diagnostics: programProblems } = await loadProgram(fleetPath, fleet, source);
+  const edge = [...loaded.diagnostics, ...secretProblems, ...trustProblems, ...signingProblems, ...programProblems];
   if (edge.some((d) => d.severity === 'error')) return stop(sortDiagnostics(edge));
-  const plan = planBuild({
+  const plan = await planBuild({
     fleet, catalog: loadCatalog(), fleetBytes: bytes, secrets, anchors, plistFormat: options.plistFormat, version: VERSION,
     ...(loaded.users && { users: loaded.users }),
     ...(identity && { sign: signer(identity, fleet.signing?.signingTime ? io.now() : undefined) }),
+    ...(program && { program }),
   });
   const problems = sortDiagnostics([...edge, ...plan.diagnostics]);
   if (plan.diagnostics.some((d) => d.severity === 'error') || exitCode(problems, options.failOn) !== EXIT.ok) return stop(problems);
@@ -73,7 +75,10 @@ export async function build(io: Io, file: string, options: { output?: string; pl
   }
   const profiles = `${counts.profile}${identity ? ' signed' : ''} profiles${counts.user ? ` (${counts.user} of them per-user)` : ''}`;
   const certificates = counts.certificate ? `, ${counts.certificate} certificate files` : '';
-  io.stdout(`Wrote ${profiles}, ${counts.plist} plists${certificates} to ${shown}/ (listed in ${shown}/manifest.json)\n`);
+  const network = plan.artifacts.some((a) => a.entry.kind === 'network') ? ', firewall ports' : '';
+  const dns = plan.artifacts.some((a) => a.entry.kind === 'dns') ? ', DNS records' : '';
+  const installPoint = fleet.installPoint ? `, the install point${fleet.installPoint.archive ? ` and install-point.${fleet.installPoint.archive}` : ''}` : '';
+  io.stdout(`Wrote ${profiles}, ${counts.plist} plists${certificates}${network}${dns}${installPoint} to ${shown}/ (listed in ${shown}/manifest.json)\n`);
   return EXIT.ok;
 }
 

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import type { ProgramFile } from '../install-point/install-point.js';
 import { readDirectory } from '../directory/directory.js';
 import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { checkFleet } from '../fleet/check.js';
@@ -149,4 +150,46 @@ export async function loadSigning(io: Io, fleetPath: string, fleet: Fleet, sourc
   }
   const diagnostics = checkIdentity(identity, io.now(), anchors).map((p) => at(source, p.code, p.message, ['signing']));
   return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { identity, diagnostics };
+}
+
+/**
+ * The program for the install point, read as it is: a file, or a folder such as the expanded installer,
+ * with its executable bits. A symlink inside the program is followed (the share and the archive hold no
+ * links); one that leads outside the program, or in a loop, is refused.
+ */
+export async function loadProgram(fleetPath: string, fleet: Fleet, source: YamlSource): Promise<{ files?: ProgramFile[]; diagnostics: Diagnostic[] }> {
+  const spec = fleet.installPoint;
+  if (!spec) return { diagnostics: [] };
+  const keyPath = ['installPoint', 'program'];
+  const fail = (message: string) => ({ diagnostics: [at(source, 'install-point/program', `${spec.program}: ${message}`, keyPath)] });
+  const top = near(fleetPath, spec.program);
+  let root: string;
+  try {
+    root = await realpath(top);
+  } catch {
+    return fail('no such file or folder');
+  }
+  const files: ProgramFile[] = [];
+  const walk = async (path: string, name: string, parents: readonly string[]): Promise<string | undefined> => {
+    const link = await lstat(path);
+    const real = link.isSymbolicLink() ? await realpath(path).catch(() => undefined) : path;
+    if (!real) return `${name} is a broken symlink`;
+    if (real !== root && !real.startsWith(root + sep)) return `${name} is a symlink that leads outside the program`;
+    const info = await stat(real);
+    if (info.isFile()) {
+      files.push({ path: name, bytes: await readFile(real), executable: (info.mode & 0o111) !== 0 });
+      return undefined;
+    }
+    if (!info.isDirectory()) return `${name} is neither a file nor a folder`;
+    if (parents.includes(real)) return `${name} is a symlink to a folder that contains it`;
+    for (const entry of (await readdir(real)).sort()) {
+      const problem = await walk(resolve(real, entry), `${name}/${entry}`, [...parents, real]);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const problem = await walk(top, basename(top), []);
+  if (problem) return fail(problem);
+  if (files.length === 0) return fail('the program folder is empty');
+  return { files, diagnostics: [] };
 }

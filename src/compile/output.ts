@@ -104,8 +104,8 @@ async function writeAll(root: string, artifacts: readonly Artifact[]): Promise<v
   let next = 0;
   const worker = async () => {
     while (next < artifacts.length) {
-      const { path, bytes } = artifacts[next++]!;
-      await writeFile(join(root, ...path.split('/')), bytes, { flag: 'wx', mode: 0o644 });
+      const { path, bytes, mode = 0o644 } = artifacts[next++]!;
+      await writeFile(join(root, ...path.split('/')), bytes, { flag: 'wx', mode });
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, artifacts.length) }, worker));

@@ -8,6 +8,10 @@ import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
 import { slugify } from '../fleet/normalize.js';
 import { subjectCommonName, type Certificate } from '../pki/certificates.js';
+import { archiveInstallPoint } from '../install-point/archive.js';
+import { adminNote, entryNameProblems, installPointEntries, type ProgramFile } from '../install-point/install-point.js';
+import { dnsZone } from '../network/dns.js';
+import { pfAnchor, portRules, portsJson, portsMarkdown } from '../network/ports.js';
 import { accountPayload, passwordKey } from './accounts.js';
 import { sha256, uuidV5 } from './identity.js';
 
@@ -34,6 +38,8 @@ export interface Artifact {
   entry: ManifestEntry;
   /** Every PayloadIdentifier and PayloadUUID inside, which must be unique across the whole output. */
   identities?: string[];
+  /** File mode when written; 0644 unless executable. */
+  mode?: 0o644 | 0o755;
 }
 
 export interface BuildPlan {
@@ -54,6 +60,8 @@ export interface BuildInput {
   anchors?: readonly Certificate[];
   /** Signs a profile's bytes (CMS), when a signing identity is configured. */
   sign?: (content: Uint8Array) => Buffer;
+  /** The program's files, read from installPoint.program. */
+  program?: readonly ProgramFile[];
   plistFormat: 'xml' | 'binary';
   version: string;
 }
@@ -73,7 +81,7 @@ interface Target {
 const MCX_EPOCH_MS = Date.UTC(2001, 0, 1);
 
 /** Everything a build writes, as bytes, from the validated fleet. Pure: no file system, no clock. */
-export function planBuild(input: BuildInput): BuildPlan {
+export async function planBuild(input: BuildInput): Promise<BuildPlan> {
   const { fleet, catalog } = input;
   const root = fleet.organization.identifier;
   const artifacts: Artifact[] = [];
@@ -118,6 +126,23 @@ export function planBuild(input: BuildInput): BuildPlan {
   }
 
   if (input.anchors?.length) artifacts.push(...trustArtifacts(input, input.anchors));
+  const diagnostics: Diagnostic[] = [];
+  const rules = portRules(fleet);
+  if (rules.length) {
+    artifacts.push(
+      artifact('network/ports.json', portsJson(rules), { kind: 'network' }),
+      artifact('network/ports.md', portsMarkdown(fleet, rules), { kind: 'network' }),
+      artifact('network/pf.anchor', pfAnchor(fleet, rules), { kind: 'network' }),
+    );
+  }
+  const dns = dnsZone(fleet);
+  diagnostics.push(...dns.diagnostics);
+  if (dns.zone) artifacts.push(artifact(`dns/${dns.zone.name}`, dns.zone.text, { kind: 'dns' }));
+  if (fleet.installPoint && input.program) {
+    const installPoint = await installPointArtifacts(input, artifacts, input.program);
+    if ('problems' in installPoint) diagnostics.push(...installPoint.problems);
+    else artifacts.push(...installPoint.artifacts);
+  }
 
   artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
   const manifest = {
@@ -128,8 +153,24 @@ export function planBuild(input: BuildInput): BuildPlan {
   return {
     artifacts,
     manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    diagnostics: [...duplicateIdentities(fleet.file, artifacts), ...secretWarning(fleet.file, artifacts)],
+    diagnostics: [...diagnostics, ...duplicateIdentities(fleet.file, artifacts), ...secretWarning(fleet.file, artifacts)],
   };
+}
+
+async function installPointArtifacts(input: BuildInput, built: readonly Artifact[], program: readonly ProgramFile[]): Promise<{ artifacts: Artifact[] } | { problems: Diagnostic[] }> {
+  const { fleet } = input;
+  const spec = fleet.installPoint!;
+  const entries = installPointEntries(fleet, built, program, input.anchors ?? [], input.users ?? []);
+  const problems = entryNameProblems(entries.map((e) => e.path));
+  if (problems.length) {
+    return { problems: problems.map((message) => ({ code: 'install-point/program', severity: CODES['install-point/program'], message: `install point: ${message}`, file: fleet.file })) };
+  }
+  const kindOf = (path: string): ArtifactKind => (path.endsWith('.sh') ? 'script' : path === 'Read Me.txt' ? 'document' : 'install-point');
+  const artifacts: Artifact[] = entries.map((e) => ({ ...artifact(`install-point/${e.path}`, e.bytes, { kind: kindOf(e.path) }), mode: e.mode }));
+  const archiveName = spec.archive ? `install-point.${spec.archive === 'zip' ? 'zip' : 'tar.gz'}` : undefined;
+  if (spec.archive && archiveName) artifacts.push(artifact(archiveName, await archiveInstallPoint(entries, spec.archive, 'install-point'), { kind: 'archive' }));
+  artifacts.push(artifact('install-point-admin.txt', adminNote(fleet, archiveName), { kind: 'document' }));
+  return { artifacts };
 }
 
 function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: boolean): Artifact {

@@ -78,7 +78,8 @@ export const CODES = {
   'signing/invalid': 'error',
   'signing/expiring': 'warning',
   'signing/incomplete-chain': 'warning',
-  'fleet/not-implemented': 'error',
+  'network/dns': 'warning',
+  'install-point/program': 'error',
   'build/duplicate-identifier': 'error',
 } as const satisfies Record<string, Severity>;
 

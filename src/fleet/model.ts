@@ -67,6 +67,23 @@ export interface SigningSpec {
   signingTime: boolean;
 }
 
+export interface InstallPointSpec {
+  /** The expanded program, a file or a folder, relative to fleet.yaml. */
+  program: string;
+  title: string;
+  share?: string;
+  archive?: 'zip' | 'tar.gz';
+  /** Where the program lives once installed, for uninstall.sh. */
+  application: string;
+}
+
+export interface NetworkSpec {
+  /** Allow the personal (MSN) service's port 1863; blocked by default, as the guide suggests. */
+  allowPersonalAccounts: boolean;
+  /** TTL of the DNS records, in seconds. */
+  ttl: number;
+}
+
 export interface Fleet {
   file: string;
   organization: { name: string; identifier: string; domain?: string };
@@ -76,6 +93,8 @@ export interface Fleet {
   accounts: readonly Account[];
   trust: readonly TrustSpec[];
   signing?: SigningSpec;
+  installPoint?: InstallPointSpec;
+  network: NetworkSpec;
 }
 
 /** One row of the directory export. */

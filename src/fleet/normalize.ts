@@ -3,7 +3,7 @@ import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from 
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Account, Fleet, Group, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
+import type { Account, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
 import { isTemplate } from './templates.js';
 import { typeName } from './validate-schema.js';
 
@@ -57,8 +57,23 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
       };
     }),
     ...(root.signing !== undefined && { signing: readSigning(asObject(root.signing)) }),
+    ...(root.installPoint !== undefined && { installPoint: readInstallPoint(asObject(root.installPoint)) }),
+    network: {
+      allowPersonalAccounts: asObject(root.network).allowPersonalAccounts === true,
+      ttl: typeof asObject(root.network).ttl === 'bigint' ? Number(asObject(root.network).ttl) : 3600,
+    },
   };
   return { fleet, diagnostics };
+}
+
+function readInstallPoint(raw: Data): InstallPointSpec {
+  return {
+    program: String(raw.program ?? ''),
+    title: typeof raw.title === 'string' ? raw.title : 'Microsoft Messenger for Mac 5.1',
+    application: typeof raw.application === 'string' ? raw.application : '/Applications/Microsoft Messenger',
+    ...(typeof raw.share === 'string' && { share: raw.share }),
+    ...(raw.archive === 'zip' || raw.archive === 'tar.gz' ? { archive: raw.archive } : {}),
+  };
 }
 
 function readSigning(raw: Data): SigningSpec {

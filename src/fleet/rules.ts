@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { PROFILES_DIR } from '../catalog/catalog.js';
+import { loadPorts } from '../catalog/ports.js';
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import type { Fleet, Policy, Setting } from './model.js';
@@ -11,11 +9,18 @@ type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'valu
 const DAEMON = 'com.microsoft.MessengerDaemon';
 const MIN_PORTS = 3; // seed 004, "To set the range of ports": "The minimum number of ports required in the range is 3."
 
-interface WellKnownPort { from: number; to: number; service: string }
-let wellKnown: WellKnownPort[] | undefined;
-function wellKnownPorts(): WellKnownPort[] {
-  wellKnown ??= (parse(readFileSync(new URL('ports.yaml', PROFILES_DIR), 'utf8')) as { wellKnown: WellKnownPort[] }).wellKnown;
-  return wellKnown;
+/** Every fixed port of profiles/ports.yaml, for keeping the SIP callback range clear of them. */
+function wellKnownPorts(): { from: number; to: number; service: string }[] {
+  const byRange = new Map<string, { from: number; to: number; service: string }>();
+  for (const service of Object.values(loadPorts())) {
+    for (const p of service.ports) {
+      const key = `${p.port}-${p.to ?? p.port}`;
+      const known = byRange.get(key);
+      if (!known) byRange.set(key, { from: p.port, to: p.to ?? p.port, service: service.name });
+      else if (!known.service.includes(service.name)) known.service += `; ${service.name}`;
+    }
+  }
+  return [...byRange.values()].sort((a, b) => a.from - b.from);
 }
 
 /**
@@ -43,7 +48,6 @@ export function checkRules(source: YamlSource, fleet: Fleet, data: Record<string
   checkGroupNames(fleet, report);
   checkAccounts(fleet, variables, report);
   checkSigning(fleet, report);
-  checkNotImplemented(data, report);
   return diagnostics;
 }
 
@@ -172,18 +176,5 @@ function checkSigning(fleet: Fleet, report: Report): void {
     report('rule/signing-identity', 'give either pkcs12, or certificate and key, not both', ['signing'], 'key');
   } else if (signing.pkcs12 === undefined && (signing.certificate === undefined || signing.key === undefined)) {
     report('rule/signing-identity', 'signing needs certificate and key, or pkcs12', ['signing'], 'key');
-  }
-}
-
-/** Sections of the spec that this version validates but cannot build yet: refuse rather than ignore them. */
-const NOT_YET_BUILT: Record<string, string> = {
-  installPoint: 'the install point',
-};
-
-function checkNotImplemented(data: Record<string, unknown>, report: Report): void {
-  for (const [section, what] of Object.entries(NOT_YET_BUILT)) {
-    if (data[section] !== undefined) {
-      report('fleet/not-implemented', `${section}: this version of mdmgen validates but does not yet build ${what}; remove the section to build`, [section], 'key');
-    }
   }
 }

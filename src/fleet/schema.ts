@@ -163,6 +163,16 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
           title: text('Product name shown in the user instructions.', 256),
           share: text('Where users find the install point, such as smb://files.example.com/Software/Messenger.', 1024),
           archive: { enum: ['zip', 'tar.gz'], description: 'Also pack the install point as this archive.' },
+          application: { type: 'string', minLength: 2, maxLength: 1024, pattern: '^/[^\\u0000]*$', description: 'Where the program lives once installed (default "/Applications/Microsoft Messenger"); uninstall.sh removes it.' },
+        },
+      },
+      network: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'The firewall ports and DNS records build writes.',
+        properties: {
+          allowPersonalAccounts: { type: 'boolean', description: 'Allow the personal (MSN) service on port 1863. Default false: ports.json marks 1863 "block", as the deployment guide suggests for corporate fleets.' },
+          ttl: { type: 'integer', minimum: 60, maximum: 604800, description: 'TTL of the DNS SRV records, in seconds (default 3600).' },
         },
       },
     },

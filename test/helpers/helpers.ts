@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,5 +89,6 @@ export function untag(value: Tagged): unknown {
 /** The bundled example (fleet.yaml and its users.csv) in a fresh folder, optionally edited; returns fleet.yaml's path. */
 export function exampleCopy(edit: (text: string) => string = (t) => t, dir = tempDir()): string {
   writeFileSync(join(dir, 'users.csv'), readFileSync(join(ROOT, 'examples', 'users.csv')));
+  cpSync(join(ROOT, 'examples', 'vendor'), join(dir, 'vendor'), { recursive: true });
   return writeFleet(edit(readFileSync(EXAMPLE, 'utf8')), dir);
 }

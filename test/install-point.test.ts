@@ -216,3 +216,11 @@ test('DNS: named-checkzone accepts the zone; LCS records for automatic configura
   const warned = mdmgen(['build', noServer, '-o', join(tempDir(), 'o')]);
   assert.match(warned.stderr, /no RTCServerAddress names the Live Communications Server .* network\/dns/);
 });
+
+test('archive entry names are checked before archiver sees them (it strips only a leading ../ or /)', async () => {
+  const { entryNameProblems } = await import('../src/install-point/install-point.js');
+  const bad = ['../x', '/abs', 'C:\\x', 'a/../../b', 'a\\..\\b', './../x', 'x\0y', `${'n'.repeat(256)}/f`, 'a//b'];
+  for (const name of bad) assert.equal(entryNameProblems([name]).length, 1, JSON.stringify(name));
+  assert.deepEqual(entryNameProblems(['Profile.mobileconfig', 'profile.mobileconfig']), ['"profile.mobileconfig" and "Profile.mobileconfig" are one name on a Mac']);
+  assert.deepEqual(entryNameProblems(['Read Me.txt', 'Profiles/base.mobileconfig', 'Microsoft Messenger 5.1/Messenger Installer']), []);
+});

@@ -30,6 +30,14 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .addOption(failOn())
     .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
 
+  program.command('audit')
+    .description('check plists pulled from Macs (files, folders, .zip and .tar.gz) against the policy')
+    .argument('<fleet>', 'the fleet.yaml policy file')
+    .argument('<paths...>', 'pulled plists: files, folders or archives')
+    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish'))
+    .addOption(failOn())
+    .action(async (fleet: string, paths: string[], options) => setExit(await (await import('./audit.js')).audit(io, fleet, paths, options)));
+
   program.command('verify')
     .description('check a signed profile: signature, content digest, chain to --ca, signer validity and keyUsage')
     .argument('<file>', 'a signed .mobileconfig')

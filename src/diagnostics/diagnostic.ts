@@ -81,6 +81,12 @@ export const CODES = {
   'network/dns': 'warning',
   'install-point/program': 'error',
   'build/duplicate-identifier': 'error',
+  'audit/unreadable': 'error',
+  'audit/missing-key': 'error',
+  'audit/value-mismatch': 'error',
+  'audit/type-mismatch': 'error',
+  'audit/unknown-key': 'warning',
+  'audit/duplicate-key': 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type Code = keyof typeof CODES;

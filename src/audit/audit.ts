@@ -1,0 +1,172 @@
+import { describeValue, type Catalog, type PreferenceKey } from '../catalog/catalog.js';
+import { CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { suggest } from '../diagnostics/suggest.js';
+import type { Fleet, Setting, User } from '../fleet/model.js';
+import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
+import { PlistError, readPlist } from '../plist/read.js';
+import { isDict, Real, type PlistValue } from '../plist/value.js';
+import { locate, type YamlSource } from '../source/yaml-source.js';
+
+/** A finding is a diagnostic about a pulled plist, with where it came from and what the policy says. */
+export interface Finding extends Diagnostic {
+  host: string | null;
+  user: string | null;
+  group: string | null;
+  domain: string | null;
+  key: string | null;
+  expected: string | null;
+  actual: string | null;
+  /** Where fleet.yaml set the expectation. */
+  policy: { file: string; line: number; column: number } | null;
+}
+
+/** A plist pulled from a Mac, with the path it was reached by. */
+export interface PulledFile {
+  file: string;
+  host: string | null;
+  user: string | null;
+  bytes: Buffer;
+}
+
+export interface AuditContext {
+  fleet: Fleet;
+  source: YamlSource;
+  catalog: Catalog;
+  usersByName: ReadonlyMap<string, User>;
+}
+
+/** Which pulled files are audited: <domain>.plist for every domain the policy or the catalogue knows. */
+export function domainOf(path: string, context: AuditContext): string | undefined {
+  const name = path.split('/').pop()!;
+  if (!name.endsWith('.plist') || path.includes('/ByHost/')) return undefined;
+  const domain = name.slice(0, -'.plist'.length);
+  const policies = [context.fleet.base, ...context.fleet.groups.map((g) => g.policy)];
+  return context.catalog.has(domain) || policies.some((p) => p.has(domain)) ? domain : undefined;
+}
+
+/**
+ * Checks one pulled plist against the policy of its user: the user's group from the directory, or the
+ * base policy for a user the directory does not know (whose per-user template keys are then not asserted).
+ * A forced key that differs is an error; a once or often key that differs is info (the user may change it).
+ */
+export function auditFile(pulled: PulledFile, domain: string, context: AuditContext): Finding[] {
+  const { fleet, catalog } = context;
+  const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
+  const group = known ? groupOf(fleet, known)?.name ?? null : null;
+  const findings: Finding[] = [];
+  const finding = (code: Code, message: string, extra: Partial<Finding> = {}, severity: Severity = CODES[code]): void => {
+    findings.push({
+      code, severity, message, file: pulled.file, host: pulled.host, user: pulled.user, group, domain,
+      key: null, expected: null, actual: null, policy: null, ...extra,
+    });
+  };
+
+  let read;
+  try {
+    read = readPlist(pulled.bytes);
+  } catch (error) {
+    if (!(error instanceof PlistError)) throw error;
+    finding('audit/unreadable', `unreadable plist: ${error.message}`, {
+      ...(error.line !== undefined && { line: error.line, column: 1 }),
+      ...(error.offset !== undefined && { offset: error.offset }),
+    });
+    return findings;
+  }
+  if (!isDict(read.value)) {
+    finding('audit/unreadable', 'the plist is not a dictionary of preferences');
+    return findings;
+  }
+  const values = read.value;
+  const lineOf = (key: string) => read.keyLines.get(key);
+  for (const duplicate of read.duplicateKeys) {
+    const key = duplicate.path.join('.');
+    finding('audit/duplicate-key', `${key} appears twice; macOS and other readers may disagree about which value counts`, { key, ...(duplicate.line !== undefined && { line: duplicate.line, column: 1 }) });
+  }
+
+  const policy = known ? renderPolicy(policyFor(fleet, known), known) : fleet.base;
+  const settings = policy.get(domain) ?? new Map<string, Setting>();
+  const entry = catalog.get(domain);
+  const at = (key: string) => {
+    const line = lineOf(key);
+    return line !== undefined ? { line, column: 1 } : {};
+  };
+  const where = (setting: Setting) => ({ file: context.source.file, ...locate(context.source, setting.keyPath) });
+  const show = (key: PreferenceKey | undefined, value: PlistValue) => (key ? describeValue(key, value) : display(value));
+
+  for (const [key, setting] of settings) {
+    if (setting.template) continue; // a user the directory does not know: no per-user value to expect
+    const catalogKey = entry?.keys.get(key);
+    const severity: Severity = setting.manage === 'forced' ? 'error' : 'info';
+    const expected = show(catalogKey, setting.value);
+    const common = { key, expected, policy: where(setting), ...at(key) };
+    if (!Object.hasOwn(values, key)) {
+      finding('audit/missing-key', `${key} is not set; the policy ${setting.manage === 'forced' ? 'forces' : 'sets'} ${expected}`, common, severity);
+      continue;
+    }
+    const actual = values[key]!;
+    if (typeName(actual) !== typeName(setting.value)) {
+      const hint = typeof actual === 'string' && typeName(setting.value) === 'integer' ? ' (defaults write without -int stores a string)' : typeof actual === 'string' && typeName(setting.value) === 'boolean' ? ' (defaults write without -bool stores a string)' : '';
+      finding('audit/type-mismatch', `${key} is ${article(typeName(actual))} ${display(actual)}, where the policy has the ${typeName(setting.value)} ${expected}${hint}`, { ...common, actual: `${display(actual)} (${typeName(actual)})` }, severity);
+    } else if (!sameValue(actual, setting.value)) {
+      finding('audit/value-mismatch', `${key} is ${show(catalogKey, actual)}; the policy ${setting.manage === 'forced' ? 'forces' : 'sets'} ${expected}`, { ...common, actual: show(catalogKey, actual) }, severity);
+    }
+  }
+  if (entry) {
+    for (const key of Object.keys(values)) {
+      const catalogKey = entry.keys.get(key);
+      if (!catalogKey) {
+        const hint = suggest(key, entry.keys.keys());
+        finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(values[key]!), ...at(key) });
+      } else if (!settings.has(key) && !matchesType(catalogKey, values[key]!)) {
+        finding('audit/type-mismatch', `${key} is ${article(typeName(values[key]!))} ${display(values[key]!)}, but Messenger reads ${article(catalogType(catalogKey))}`, { key, expected: catalogType(catalogKey), actual: `${display(values[key]!)} (${typeName(values[key]!)})`, ...at(key) }, 'warning');
+      }
+    }
+  }
+  return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function typeName(value: PlistValue): string {
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'integer';
+  if (typeof value === 'string') return 'string';
+  if (value instanceof Real) return 'real';
+  if (value instanceof Date) return 'date';
+  if (value instanceof Uint8Array) return 'data';
+  return Array.isArray(value) ? 'array' : 'dictionary';
+}
+
+function catalogType(key: PreferenceKey): string {
+  return key.type === 'data' ? 'data' : key.type;
+}
+
+function matchesType(key: PreferenceKey, value: PlistValue): boolean {
+  return typeName(value) === catalogType(key);
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function sameValue(a: PlistValue, b: PlistValue): boolean {
+  if (a instanceof Real && b instanceof Real) return a.value === b.value;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return BigInt(a) === BigInt(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x: PlistValue, i: number) => sameValue(x, b[i]!));
+  if (isDict(a) && isDict(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameValue(a[k]!, b[k]!));
+  }
+  return a === b;
+}
+
+/** A value for a message: strings quoted and cut short, data by size, containers by count. */
+export function display(value: PlistValue): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value instanceof Real) return String(value.value);
+  if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  if (Array.isArray(value)) return `[${value.length} items]`;
+  if (isDict(value)) return `{${Object.keys(value).length} keys}`;
+  return String(value);
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import type { AuditReport } from './findings.js';
+
+const TEMPLATE = new URL('../../../templates/report/audit.html.hbs', import.meta.url);
+
+interface Bar { label: string; compliant: number; total: number; percent: number }
+
+/** Share of audited plists with no error finding, per group; and per setting, of the plists of its domain. */
+function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
+  const failing = new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.file));
+  const groups = new Map<string, { compliant: number; total: number }>();
+  const filesOfDomain = new Map<string, number>();
+  for (const a of report.audited) {
+    const g = groups.get(a.group ?? 'base policy') ?? { compliant: 0, total: 0 };
+    g.total++;
+    if (!failing.has(a.file)) g.compliant++;
+    groups.set(a.group ?? 'base policy', g);
+    filesOfDomain.set(a.domain, (filesOfDomain.get(a.domain) ?? 0) + 1);
+  }
+  const badBySetting = new Map<string, Set<string>>();
+  for (const f of report.findings) {
+    if (f.severity !== 'error' || !f.key || !f.domain) continue;
+    const id = `${f.domain} ${f.key}`;
+    badBySetting.set(id, (badBySetting.get(id) ?? new Set()).add(f.file));
+  }
+  const bar = (label: string, compliant: number, total: number): Bar => ({ label, compliant, total, percent: total ? Math.round((compliant / total) * 1000) / 10 : 100 });
+  return {
+    groups: [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, g]) => bar(label, g.compliant, g.total)),
+    settings: [...badBySetting].map(([id, files]) => {
+      const total = filesOfDomain.get(id.split(' ')[0]!) ?? files.size;
+      return bar(id.replace(' ', ': '), total - files.size, total);
+    }).sort((a, b) => a.percent - b.percent || (a.label < b.label ? -1 : 1)),
+  };
+}
+
+/** One self-contained HTML file: no network, no external script or style. */
+export function html(report: AuditReport): string {
+  const handlebars = Handlebars.create();
+  handlebars.registerHelper('lt', (a: number, b: number) => a < b);
+  // HTML escaping stays on: every value in the table comes from files pulled from Macs.
+  const render = handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: true });
+  const { groups, settings } = compliance(report);
+  const rows = report.findings.map((f) => ({
+    severity: f.severity, code: f.code, host: f.host ?? '', user: f.user ?? '', group: f.group ?? '', domain: f.domain ?? '', key: f.key ?? '',
+    expected: f.expected ?? '', actual: f.actual ?? '', message: f.message, file: f.line !== undefined ? `${f.file}:${f.line}` : f.file,
+  }));
+  return render({ ...report.summary, fleet: report.fleet, version: report.version, groups, settings, rows, total: report.findings.length, compliant: report.findings.every((f) => f.severity !== 'error') });
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { loadCatalog } from '../src/catalog/catalog.js';
+import { exampleCopy, listTree, mdmgen, ROOT, tempDir } from './helpers/helpers.js';
+
+const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
+const PULLED = join(ROOT, 'examples', 'pulled');
+
+interface JsonFinding { file: string; host: string | null; user: string | null; group: string | null; domain: string | null; key: string | null; code: string; severity: string; expected: string | null; actual: string | null; message: string; line: number | null; offset: number | null; policy: { file: string; line: number; column: number } | null }
+interface JsonReport { summary: Record<string, number>; findings: JsonFinding[] }
+
+function auditJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
+  const run = mdmgen(['audit', ...args, '--format', 'json']);
+  return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
+}
+
+test('the example pulls: one finding of each kind, finding by finding, in the JSON that schemas/findings.schema.json describes', () => {
+  const { code, report } = auditJson(EXAMPLE, PULLED);
+  assert.equal(code, 1);
+  const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/findings.schema.json'), 'utf8')) as object);
+  assert.ok(validate(report), JSON.stringify(validate.errors));
+  assert.deepEqual(report.summary, { files: 12, unreadable: 1, hosts: 6, users: 6, errors: 4, warnings: 1, infos: 1 });
+  assert.deepEqual(report.findings.map((f) => [f.code, f.severity, f.host, f.user, f.group, f.domain, f.key, f.expected, f.actual]), [
+    ['audit/value-mismatch', 'info', 'MAC-0102', 'asmith', 'Engineering', 'com.microsoft.Messenger', 'HideTimeStamp', 'false', 'true'],
+    ['audit/value-mismatch', 'error', 'MAC-0217', 'jgarcia', 'Legal', 'com.microsoft.Messenger', 'DisallowSave', 'true', 'false'],
+    ['audit/unknown-key', 'warning', 'MAC-0218', 'mchen', 'Legal', 'com.microsoft.MessengerDaemon', 'AutoldleDelay', null, '5'],
+    ['audit/type-mismatch', 'error', 'MAC-0218', 'mchen', 'Legal', 'com.microsoft.MessengerDaemon', 'RTCTransport', 'tls (4)', '"4" (string)'],
+    ['audit/missing-key', 'error', 'MAC-0330', 'kolsen', null, 'com.microsoft.Messenger', 'DisallowSave', 'true', null],
+    ['audit/unreadable', 'error', 'MAC-0400', 'guest', null, 'com.microsoft.MessengerDaemon', null, null, null],
+  ]);
+  const disallow = report.findings[1]!;
+  assert.equal(disallow.line, 7, 'the line in the plist');
+  const fleetLines = readFileSync(EXAMPLE, 'utf8').split('\n');
+  assert.match(fleetLines[disallow.policy!.line - 1]!, /^ {4}DisallowSave: true/, 'the line in fleet.yaml that set it');
+  assert.equal(report.findings[2]!.message, 'AutoldleDelay is not a com.microsoft.MessengerDaemon key; did you mean AutoIdleDelay?');
+  assert.match(report.findings[3]!.message, /defaults write without -int stores a string/);
+  assert.match(report.findings[5]!.message, /^unreadable plist: .+/);
+});
+
+test('exit codes: 1 at or above --fail-on, 0 when compliant, 2 for a bad fleet.yaml or a missing path', () => {
+  assert.equal(mdmgen(['audit', EXAMPLE, PULLED, '--fail-on', 'error']).code, 1);
+  const compliant = join(PULLED, 'MAC-0101');
+  const clean = mdmgen(['audit', EXAMPLE, compliant]);
+  assert.equal(clean.code, 0, clean.stdout);
+  assert.match(clean.stdout, /^0 findings \(0 errors, 0 warnings, 0 infos\) in 2 plists/m);
+  assert.equal(mdmgen(['audit', EXAMPLE, join(PULLED, 'MAC-0102'), '--fail-on', 'info']).code, 1);
+  assert.equal(mdmgen(['audit', EXAMPLE, join(PULLED, 'MAC-0102')]).code, 0, 'an info finding passes by default');
+  assert.equal(mdmgen(['audit', EXAMPLE, join(PULLED, 'no-such-folder')]).code, 2);
+  const bad = join(tempDir(), 'fleet.yaml');
+  writeFileSync(bad, 'mdmgen: 2\n');
+  assert.equal(mdmgen(['audit', bad, PULLED]).code, 2);
+});
+
+test('zip and tar.gz archives of pulls give the same findings as the folder', () => {
+  const dir = tempDir();
+  execFileSync('sh', ['-c', `cd "${PULLED}" && zip -qr "${join(dir, 'pulls.zip')}" . 2>/dev/null || python3 -c "import shutil; shutil.make_archive('${join(dir, 'pulls')}', 'zip', '.')"`]);
+  execFileSync('tar', ['-czf', join(dir, 'pulls.tar.gz'), '-C', PULLED, '.']);
+  const folder = auditJson(EXAMPLE, PULLED).report.findings.map((f) => [f.code, f.host, f.user, f.key]);
+  for (const archive of ['pulls.zip', 'pulls.tar.gz']) {
+    const { report } = auditJson(EXAMPLE, join(dir, archive));
+    assert.deepEqual(report.findings.map((f) => [f.code, f.host, f.user, f.key]), folder, archive);
+    assert.ok(report.findings.every((f) => f.file.includes(`${archive}!/`)), archive);
+  }
+});
+
+test('stylish groups by host and user; csv, junit and sarif carry the same findings and parse in other tools', () => {
+  const stylish = mdmgen(['audit', EXAMPLE, PULLED]).stdout;
+  assert.match(stylish, /^MAC-0217 \/ jgarcia \(Legal\)\n {2}.*com\.microsoft\.Messenger\.plist:7 {2}error {2}DisallowSave is false; the policy forces true {2}audit\/value-mismatch$/m);
+  assert.match(stylish, /6 findings \(4 errors, 1 warning, 1 info\) in 12 plists from 6 hosts and 6 users; 1 unreadable\n$/);
+
+  const csvText = mdmgen(['audit', EXAMPLE, PULLED, '--format', 'csv']).stdout;
+  const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,json,sys; print(json.dumps(list(csv.DictReader(sys.stdin))))'], { input: csvText }).toString()) as Record<string, string>[];
+  assert.equal(rows.length, 6);
+  assert.deepEqual(rows.map((r) => r.code), ['audit/value-mismatch', 'audit/value-mismatch', 'audit/unknown-key', 'audit/type-mismatch', 'audit/missing-key', 'audit/unreadable']);
+  assert.equal(rows[3]!.actual, '"4" (string)');
+
+  const junit = mdmgen(['audit', EXAMPLE, PULLED, '--format', 'junit']).stdout;
+  const parsed = JSON.parse(execFileSync('python3', ['-c', 'import json,sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(json.dumps([[c.get("name"), len(c.findall("failure"))] for c in r.iter("testcase")]))'], { input: junit }).toString()) as [string, number][];
+  assert.equal(parsed.length, 12, 'one test case per audited plist');
+  assert.equal(parsed.filter(([, failures]) => failures > 0).length, 4);
+
+  const sarif = JSON.parse(mdmgen(['audit', EXAMPLE, PULLED, '--format', 'sarif']).stdout) as { version: string; runs: { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[] }[] };
+  assert.equal(sarif.version, '2.1.0');
+  assert.equal(sarif.runs[0]!.tool.driver.name, 'mdmgen');
+  assert.deepEqual(sarif.runs[0]!.results.map((r) => r.level), ['note', 'error', 'warning', 'error', 'error', 'error']);
+  assert.ok(sarif.runs[0]!.results.every((r) => sarif.runs[0]!.tool.driver.rules.some((rule) => rule.id === r.ruleId)));
+  assert.equal(sarif.runs[0]!.results[1]!.locations[0]!.physicalLocation.region!.startLine, 7);
+});
+
+test('csv cells a spreadsheet would run as a formula are defused', () => {
+  const dir = tempDir();
+  const plist = join(dir, 'MAC/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  mkdirSync(join(plist, '..'), { recursive: true });
+  writeFileSync(plist, '<?xml version="1.0"?>\n<plist version="1.0"><dict><key>=HYPERLINK("http://x")</key><string>a</string><key>DisallowSave</key><true/></dict></plist>\n');
+  const csvText = mdmgen(['audit', EXAMPLE, dir, '--format', 'csv']).stdout;
+  assert.match(csvText, /,"'=HYPERLINK\(""http:\/\/x""\)",/);
+});
+
+/** A small deterministic PRNG, so a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+test('property: random fleets, built by mdmgen and audited against themselves, give no finding (XML and binary)', { timeout: 120_000 }, () => {
+  const catalog = loadCatalog();
+  const candidates = [...catalog.values()].flatMap((d) => [...d.keys.values()].filter((k) => k.status === 'applies' && !/^PortRange|RTCConfigurationMode|EnableKerberosLogin/.test(k.name)).map((k) => ({ domain: d.domain, key: k })));
+  for (let seed = 1; seed <= 6; seed++) {
+    const random = prng(seed);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+    const value = (k: (typeof candidates)[number]['key']) => {
+      switch (k.type) {
+        case 'boolean': return random() < 0.5 ? 'true' : 'false';
+        case 'integer': return k.values ? pick(Object.keys(k.values)) : String(Math.max(k.minimum ?? 0, Math.floor(random() * 1000)));
+        case 'string': return JSON.stringify(pick(['lcs.example.com', 'Café 東京 & <x>', '', 'a "quoted" value']));
+        case 'data': return JSON.stringify(Buffer.from([1, 2, 3, Math.floor(random() * 256)]).toString('base64'));
+      }
+    };
+    const block = (indent: string) => {
+      const chosen = new Map<string, string[]>();
+      for (let i = 0; i < 6; i++) {
+        const { domain, key } = pick(candidates);
+        const manage = pick(['forced', 'once', 'often']);
+        const lines = chosen.get(domain) ?? [];
+        if (!lines.some((l) => l.trimStart().startsWith(`${key.name}:`))) lines.push(`${indent}    ${key.name}: { value: ${value(key)}, manage: ${manage} }`);
+        chosen.set(domain, lines);
+      }
+      return [...chosen].map(([domain, lines]) => `${indent}  ${domain}:\n${lines.join('\n')}`).join('\n');
+    };
+    const dir = tempDir();
+    const groups = ['Eng', 'Ops'];
+    writeFileSync(join(dir, 'users.csv'), 'name,dept\n' + ['a', 'b', 'c', 'd'].map((u, i) => `${u},${[...groups, '', 'Elsewhere'][i]}`).join('\n') + '\n');
+    const fleet = `mdmgen: 1\norganization: { name: P, identifier: com.example.p }\ndirectory: { file: users.csv, columns: { user: name, group: dept } }\npreferences:\n${block('')}\ngroups:\n${groups.map((g) => `  ${g}:\n    preferences:\n${block('    ')}`).join('\n')}\n`;
+    writeFileSync(join(dir, 'fleet.yaml'), fleet);
+    for (const format of ['xml', 'binary']) {
+      const out = join(dir, `build-${format}`);
+      const built = mdmgen(['build', join(dir, 'fleet.yaml'), '-o', out, '--plist-format', format]);
+      assert.equal(built.code, 0, `seed ${seed}: ${built.stderr}\n${fleet}`);
+      const pulled = join(dir, `pulled-${format}`);
+      ['a', 'b', 'c', 'd'].forEach((user, i) => {
+        const source = i < 2 ? `groups/${groups[i]}` : 'base';
+        for (const file of listTree(join(out, 'plists', source))) {
+          const target = join(pulled, `MAC-${i}`, 'Users', user, 'Library/Preferences/Microsoft', file);
+          mkdirSync(join(target, '..'), { recursive: true });
+          cpSync(join(out, 'plists', source, file), target);
+        }
+      });
+      const { code, report } = auditJson(join(dir, 'fleet.yaml'), pulled);
+      assert.deepEqual(report.findings, [], `seed ${seed} (${format}):\n${fleet}`);
+      assert.equal(code, 0);
+      assert.equal(report.summary.files, 8);
+    }
+  }
+});
+
+test('the audit goes on past an unreadable file', () => {
+  const dir = tempDir();
+  const good = join(dir, 'MAC-1/Users/jdoe/Library/Preferences/Microsoft');
+  const broken = join(dir, 'MAC-2/Users/jdoe/Library/Preferences/Microsoft');
+  mkdirSync(good, { recursive: true });
+  mkdirSync(broken, { recursive: true });
+  cpSync(join(PULLED, 'MAC-0101/Users/jdoe/Library/Preferences/Microsoft'), good, { recursive: true });
+  writeFileSync(join(broken, 'com.microsoft.Messenger.plist'), 'bplist00garbage');
+  writeFileSync(join(broken, 'com.microsoft.MessengerDaemon.plist'), '<plist><dict><key>RTCTransport</key><string>4</string></dict></plist>');
+  const { report } = auditJson(exampleCopy(), dir);
+  assert.deepEqual(report.findings.map((f) => [f.host, f.code]).filter(([h]) => h === 'MAC-2').slice(0, 2), [['MAC-2', 'audit/unreadable'], ['MAC-2', 'audit/missing-key']]);
+  assert.equal(report.summary.files, 4);
+  assert.ok(!report.findings.some((f) => f.host === 'MAC-1'));
+});

@@ -38,6 +38,7 @@ function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
 export function html(report: AuditReport): string {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('lt', (a: number, b: number) => a < b);
+  handlebars.registerHelper('plural', (count: number, word: string) => (count === 1 ? word : `${word}s`));
   // HTML escaping stays on: every value in the table comes from files pulled from Macs.
   const render = handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: true });
   const { groups, settings } = compliance(report);

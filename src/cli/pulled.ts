@@ -1,5 +1,5 @@
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
@@ -28,46 +28,66 @@ export function whoFrom(relativePath: string): { host: string | null; user: stri
   return { host: null, user: null };
 }
 
+/** The PATH arguments that do not exist. */
+export function missingPaths(cwd: string, paths: readonly string[]): string[] {
+  return paths.filter((arg) => !existsSync(resolve(cwd, arg)));
+}
+
 /**
- * Every file under the PATH arguments: files, folders (recursively, not following symlinks: a pull is
- * untrusted) and .zip / .tar.gz archives of pulls. `wanted` says which paths are worth reading.
+ * Every file under the PATH arguments, one at a time, so memory does not grow with the fleet: files,
+ * folders (recursively, not following symlinks: a pull is untrusted) and .zip / .tar.gz archives of pulls.
+ * Folders are read with synchronous calls: for thousands of small files, a round trip through the thread
+ * pool per call costs more than the read itself. `wanted` says which paths are worth reading.
  */
-export async function collectPulled(cwd: string, paths: readonly string[], wanted: (path: string) => boolean): Promise<{ files: Pulled[]; missing: string[] }> {
-  const files: Pulled[] = [];
-  const missing: string[] = [];
+export async function* pulledFiles(cwd: string, paths: readonly string[], wanted: (path: string) => boolean): AsyncGenerator<Pulled> {
   for (const arg of paths) {
     const absolute = resolve(cwd, arg);
-    const info = await lstat(absolute).catch(() => undefined);
-    if (!info) {
-      missing.push(arg);
-    } else if (info.isDirectory()) {
-      await walk(absolute, async (path, size) => {
+    const info = lstatSync(absolute, { throwIfNoEntry: false });
+    if (!info) continue;
+    if (info.isDirectory()) {
+      for (const path of walk(absolute)) {
         const rel = relative(absolute, path).split('\\').join('/');
-        if (wanted(rel)) files.push({ file: join(arg, rel), ...whoFrom(rel), bytes: await readCapped(path, size) });
-      });
+        if (wanted(rel)) yield { file: join(arg, rel), ...whoFrom(rel), bytes: readCapped(path) };
+      }
     } else if (/\.zip$/i.test(arg)) {
-      files.push(...(await readZip(arg, await readFile(absolute), wanted)));
+      yield* await readZip(arg, readFileSync(absolute), wanted);
     } else if (/\.(tar\.gz|tgz)$/i.test(arg)) {
-      files.push(...(await readTar(arg, await readFile(absolute), wanted)));
+      yield* await readTar(arg, readFileSync(absolute), wanted);
     } else if (info.isFile()) {
-      files.push({ file: arg, ...whoFrom(arg.split('\\').join('/')), bytes: await readCapped(absolute, info.size) });
+      yield { file: arg, ...whoFrom(arg.split('\\').join('/')), bytes: readCapped(absolute) };
     }
   }
-  files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { files, missing };
 }
 
-async function walk(dir: string, visit: (path: string, size: number) => Promise<void>): Promise<void> {
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+function* walk(dir: string): Generator<string> {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, visit);
-    else if (entry.isFile()) await visit(path, (await lstat(path)).size);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
   }
 }
 
-async function readCapped(path: string, size: number): Promise<Buffer | { problem: string }> {
-  if (size > MAX_PULLED_BYTES) return { problem: `${size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
-  return readFile(path).catch((error: NodeJS.ErrnoException) => ({ problem: `cannot read it (${error.code ?? 'error'})` }));
+/** Opens once, checks the size before allocating, reads exactly that many bytes. */
+function readCapped(path: string): Buffer | { problem: string } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    if (size > MAX_PULLED_BYTES) return { problem: `${size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
+    const bytes = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, bytes, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return read === size ? bytes : bytes.subarray(0, read);
+  } catch (error) {
+    return { problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function readZip(arg: string, zip: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {

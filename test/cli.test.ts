@@ -108,3 +108,14 @@ test('the README names every diagnostic code, so an admin can look any of them u
   const missing = Object.keys(CODES).filter((code) => !readme.includes(`\`${code}\``));
   assert.deepEqual(missing, []);
 });
+
+test('the package entry point exports the library, and it builds and audits without the CLI', async () => {
+  const mdmgen = await import('mdmgen');
+  const text = readFileSync(EXAMPLE, 'utf8').replace(/^directory:[\s\S]*?\n\n/m, '').replace(/^accounts:[\s\S]*?\n\n/m, '').replace(/^installPoint:[\s\S]*?\n\n/m, '').replace(/ {4}UserLogonName.*\n {4}UserSIPID.*\n/, '').replace('EnableKerberosLogin: true', 'EnableKerberosLogin: false');
+  const { fleet, diagnostics } = mdmgen.checkFleet('fleet.yaml', Buffer.from(text));
+  assert.deepEqual(diagnostics, []);
+  const plan = await mdmgen.planBuild({ fleet: fleet!, catalog: mdmgen.loadCatalog(), fleetBytes: Buffer.from(text), plistFormat: 'xml', version: 'test' });
+  const profile = plan.artifacts.find((a) => a.path === 'profiles/base.mobileconfig')!;
+  const read = mdmgen.readPlist(profile.bytes).value as { PayloadIdentifier: string };
+  assert.equal(read.PayloadIdentifier, 'com.example.im.preferences');
+});

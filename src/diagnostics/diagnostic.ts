@@ -97,10 +97,6 @@ export function atLeast(severity: Severity, threshold: Severity): boolean {
   return rank[severity] >= rank[threshold];
 }
 
-export function isSeverity(value: string): value is Severity {
-  return Object.hasOwn(rank, value);
-}
-
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>

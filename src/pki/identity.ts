@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { CertificateError, daysLeft, isSelfSigned, keyUsage, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
-import { fromDer, toDer } from './der.js';
+import { toDer } from './der.js';
 
 export interface SigningIdentity {
   certificate: Certificate;

@@ -62,3 +62,16 @@ test('XML writer uses Apple\'s layout: header, tabs, self-closing booleans', () 
   const xml = writeXmlPlist({ On: true, Name: 'a&b' }).toString();
   assert.equal(xml, '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n\t<key>Name</key>\n\t<string>a&amp;b</string>\n\t<key>On</key>\n\t<true/>\n</dict>\n</plist>\n');
 });
+
+// Why mdmgen writes and reads plists itself instead of with the `plist` package (a required dependency,
+// kept for this comparison). If a release of plist fixes these, the choice is worth revisiting.
+test('the plist package\'s gaps that mdmgen\'s own writers and reader exist for', async () => {
+  const plist = await import('plist');
+  assert.match(plist.build({ ratio: 1.0 }), /<integer>1<\/integer>/, 'plist.build writes the real 1.0 as an integer');
+  assert.doesNotMatch(plist.build({ gone: null as unknown as string, kept: 'x' }), /gone/, 'plist.build drops keys whose value is null');
+  const { readPlist } = await import('../src/plist/read.js');
+  const big = readPlist(Buffer.from(plist.buildBinary({ n: 5_000_000_000 }))).value as Record<string, unknown>;
+  assert.ok(big.n instanceof Real, 'plist.buildBinary stores an integer of 2^32 or more as a real');
+  assert.equal((plist.parse('<plist><integer>12abc</integer></plist>') as unknown), 12, 'plist.parse reads 12abc as 12');
+  assert.equal(writeXmlPlist({ ratio: new Real(1) }).toString().includes('<real>1</real>'), true);
+});

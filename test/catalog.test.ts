@@ -95,3 +95,10 @@ test('every catalogue file passes schemas/preference-catalogue.schema.json', () 
     assert.ok(validate(parse(readFileSync(join(dir, file), 'utf8'))), `${file}: ${JSON.stringify(validate.errors)}`);
   }
 });
+
+test('the baked catalogue and port table (dist/generated) are the YAML in profiles/, not a stale copy', async () => {
+  const { BAKED_CATALOG, readCatalogSources } = await import('../src/catalog/catalog.js');
+  const { BAKED_PORTS, readPortsSource } = await import('../src/catalog/ports.js');
+  assert.deepEqual(JSON.parse(readFileSync(BAKED_CATALOG, 'utf8')), readCatalogSources());
+  assert.deepEqual(JSON.parse(readFileSync(BAKED_PORTS, 'utf8')), readPortsSource());
+});

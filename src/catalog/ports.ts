@@ -31,10 +31,17 @@ interface PortsFile {
   routerConfigurations: Record<'A' | 'B', RouterConfiguration>;
 }
 
+export const BAKED_PORTS = new URL('../../generated/ports.json', import.meta.url);
+
+/** profiles/ports.yaml as written; scripts/bake.mjs stores it as JSON. */
+export function readPortsSource(): PortsFile {
+  return parse(readFileSync(new URL('ports.yaml', PROFILES_DIR), 'utf8')) as PortsFile;
+}
+
 let cached: PortsFile | undefined;
 
 function portsFile(): PortsFile {
-  cached ??= parse(readFileSync(new URL('ports.yaml', PROFILES_DIR), 'utf8')) as PortsFile;
+  cached ??= JSON.parse(readFileSync(BAKED_PORTS, 'utf8')) as PortsFile;
   return cached;
 }
 

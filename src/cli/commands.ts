@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
-import { signer } from '../pki/cms.js';
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
 import { OutputError, writeOutput } from '../compile/output.js';
@@ -53,7 +52,7 @@ export async function build(io: Io, file: string, options: { output?: string; pl
   const plan = await planBuild({
     fleet, catalog: loadCatalog(), fleetBytes: bytes, secrets, anchors, plistFormat: options.plistFormat, version: VERSION,
     ...(loaded.users && { users: loaded.users }),
-    ...(identity && { sign: signer(identity, fleet.signing?.signingTime ? io.now() : undefined) }),
+    ...(identity && { sign: (await import('../pki/cms.js')).signer(identity, fleet.signing?.signingTime ? io.now() : undefined) }),
     ...(program && { program }),
   });
   const problems = sortDiagnostics([...edge, ...plan.diagnostics]);

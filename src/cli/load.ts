@@ -6,9 +6,8 @@ import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from
 import { checkFleet } from '../fleet/check.js';
 import type { Fleet, SecretRef, User } from '../fleet/model.js';
 import { checkUsers } from '../fleet/users.js';
-import { checkAnchors } from '../pki/anchors.js';
-import { CertificateError, readCertificates, type Certificate } from '../pki/certificates.js';
-import { checkIdentity, IdentityError, loadIdentity, type SigningIdentity } from '../pki/identity.js';
+import type { Certificate } from '../pki/certificates.js';
+import type { SigningIdentity } from '../pki/identity.js';
 import { firstInvalidXmlChar } from '../source/utf8.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import type { Io } from './io.js';
@@ -94,6 +93,10 @@ export async function resolveAccountSecrets(io: Io, fleetPath: string, fleet: Fl
 }
 
 export async function loadAnchors(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource): Promise<{ anchors: Certificate[]; diagnostics: Diagnostic[] }> {
+  if (fleet.trust.length === 0) return { anchors: [], diagnostics: [] };
+  // node-forge and the certificate code load only for fleets that use them.
+  const { CertificateError, readCertificates } = await import('../pki/certificates.js');
+  const { checkAnchors } = await import('../pki/anchors.js');
   const diagnostics: Diagnostic[] = [];
   const files: { spec: Fleet['trust'][number]; certs: Certificate[] }[] = [];
   for (const spec of fleet.trust) {
@@ -112,6 +115,7 @@ export async function loadAnchors(io: Io, fleetPath: string, fleet: Fleet, sourc
 export async function loadSigning(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource, anchors: readonly Certificate[]): Promise<{ identity?: SigningIdentity; diagnostics: Diagnostic[] }> {
   const signing = fleet.signing;
   if (!signing) return { diagnostics: [] };
+  const { checkIdentity, IdentityError, loadIdentity } = await import('../pki/identity.js');
   const read = async (file: string, key: KeyPath): Promise<Buffer | Diagnostic> => {
     try {
       return await readFile(near(fleetPath, file));

@@ -2,8 +2,6 @@ import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, rea
 import { createGunzip } from 'node:zlib';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
-import yauzl from 'yauzl';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
@@ -90,12 +88,13 @@ function readCapped(path: string): Buffer | { problem: string } {
   }
 }
 
-function readZip(arg: string, zip: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+async function readZip(arg: string, zip: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+  const { default: yauzl } = await import('yauzl');
   return new Promise((resolvePromise, reject) => {
     yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: false, validateEntrySizes: true }, (error, archive) => {
       if (error || !archive) return reject(new Error(`${arg}: not a readable zip archive (${error?.message ?? 'unknown'})`));
       const files: Pulled[] = [];
-      archive.on('entry', (entry: yauzl.Entry) => {
+      archive.on('entry', (entry: import('yauzl').Entry) => {
         const name = entry.fileName;
         if (name.endsWith('/') || !wanted(name)) return archive.readEntry();
         const base = { file: `${arg}!/${name}`, ...whoFrom(name) };
@@ -128,7 +127,8 @@ function readZip(arg: string, zip: Buffer, wanted: (path: string) => boolean): P
   });
 }
 
-function readTar(arg: string, tgz: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+async function readTar(arg: string, tgz: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+  const { extract } = await import('tar-stream');
   return new Promise((resolvePromise, reject) => {
     const files: Pulled[] = [];
     const tar = extract();

@@ -8,7 +8,6 @@ import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
 import { slugify } from '../fleet/normalize.js';
 import { subjectCommonName, type Certificate } from '../pki/certificates.js';
-import { archiveInstallPoint } from '../install-point/archive.js';
 import { adminNote, entryNameProblems, installPointEntries, type ProgramFile } from '../install-point/install-point.js';
 import { dnsZone } from '../network/dns.js';
 import { pfAnchor, portRules, portsJson, portsMarkdown } from '../network/ports.js';
@@ -168,7 +167,11 @@ async function installPointArtifacts(input: BuildInput, built: readonly Artifact
   const kindOf = (path: string): ArtifactKind => (path.endsWith('.sh') ? 'script' : path === 'Read Me.txt' ? 'document' : 'install-point');
   const artifacts: Artifact[] = entries.map((e) => ({ ...artifact(`install-point/${e.path}`, e.bytes, { kind: kindOf(e.path) }), mode: e.mode }));
   const archiveName = spec.archive ? `install-point.${spec.archive === 'zip' ? 'zip' : 'tar.gz'}` : undefined;
-  if (spec.archive && archiveName) artifacts.push(artifact(archiveName, await archiveInstallPoint(entries, spec.archive, 'install-point'), { kind: 'archive' }));
+  if (spec.archive && archiveName) {
+    // archiver costs ~80 ms to load: only builds that write an archive pay for it.
+    const { archiveInstallPoint } = await import('../install-point/archive.js');
+    artifacts.push(artifact(archiveName, await archiveInstallPoint(entries, spec.archive, 'install-point'), { kind: 'archive' }));
+  }
   artifacts.push(artifact('install-point-admin.txt', adminNote(fleet, archiveName), { kind: 'document' }));
   return { artifacts };
 }

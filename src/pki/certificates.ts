@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { bytesOf, children, derElementLength, fromDer, oidOf } from './der.js';
 
 export interface Certificate {
   x509: X509Certificate;
@@ -54,23 +53,6 @@ export function subjectCommonName(cert: Certificate): string {
   return /(?:^|\n)CN=([^\n]*)/.exec(cert.x509.subject)?.[1] ?? cert.x509.subject.split('\n')[0] ?? 'certificate';
 }
 
-/**
- * The keyUsage bits, or undefined when the certificate has no keyUsage extension. Node's X509Certificate
- * exposes only extended key usage, so the extension is read from the DER.
- */
-export function keyUsage(cert: Certificate): { digitalSignature: boolean; keyCertSign: boolean } | undefined {
-  const tbs = children(fromDer(cert.der))[0];
-  const extensions = children(tbs).find((n) => n.tagClass === 0x80 && n.type === 3);
-  for (const extension of children(children(extensions)[0])) {
-    const parts = children(extension);
-    if (oidOf(parts[0]) !== '2.5.29.15') continue;
-    const bits = bytesOf(fromDer(bytesOf(parts.at(-1))));
-    const first = bits[1] ?? 0;
-    return { digitalSignature: (first & 0x80) !== 0, keyCertSign: (first & 0x04) !== 0 };
-  }
-  return undefined;
-}
-
 export function isSelfSigned(cert: Certificate): boolean {
   return cert.x509.subject === cert.x509.issuer && cert.x509.verify(cert.x509.publicKey);
 }
@@ -78,4 +60,16 @@ export function isSelfSigned(cert: Certificate): boolean {
 /** Days from `now` until the certificate's notAfter (negative once expired). */
 export function daysLeft(cert: Certificate, now: Date): number {
   return (new Date(cert.x509.validTo).getTime() - now.getTime()) / 86_400_000;
+}
+
+/** Total length of the DER element at the start of `bytes` (header and content), or -1 if malformed. */
+export function derElementLength(bytes: Uint8Array): number {
+  if (bytes.length < 2) return -1;
+  const first = bytes[1]!;
+  if (first < 0x80) return 2 + first;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || bytes.length < 2 + count) return -1;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i]!;
+  return 2 + count + length;
 }

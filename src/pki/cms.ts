@@ -1,5 +1,6 @@
 import { createHash, sign, verify } from 'node:crypto';
-import { daysLeft, isSelfSigned, keyUsage, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
+import { keyUsage } from './key-usage.js';
+import { daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { asn1, bytesOf, children, fromDer, integer, oid, oidOf, seq, setOf, toDer, type Asn1 } from './der.js';
 import type { SigningIdentity } from './identity.js';
 

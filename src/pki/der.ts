@@ -50,15 +50,3 @@ export function children(node: Asn1 | undefined): Asn1[] {
 export function bytesOf(node: Asn1 | undefined): Buffer {
   return node && typeof node.value === 'string' ? Buffer.from(node.value, 'binary') : Buffer.alloc(0);
 }
-
-/** Total length of the DER element at the start of `bytes` (header and content), or -1 if malformed. */
-export function derElementLength(bytes: Uint8Array): number {
-  if (bytes.length < 2) return -1;
-  const first = bytes[1]!;
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || bytes.length < 2 + count) return -1;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i]!;
-  return 2 + count + length;
-}

@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { CertificateError, daysLeft, isSelfSigned, keyUsage, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
+import { keyUsage } from './key-usage.js';
+import { CertificateError, daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { toDer } from './der.js';
 
 export interface SigningIdentity {

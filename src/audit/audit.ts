@@ -90,36 +90,35 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
     const line = lineOf(key);
     return line !== undefined ? { line, column: 1 } : {};
   };
-  const where = (setting: Setting) => ({ file: context.source.file, ...locate(context.source, setting.keyPath) });
   const show = (key: PreferenceKey | undefined, value: PlistValue) => (key ? describeValue(key, value) : display(value));
 
   for (const [key, setting] of settings) {
     if (setting.template) continue; // a user the directory does not know: no per-user value to expect
     const catalogKey = entry?.keys.get(key);
     const severity: Severity = setting.manage === 'forced' ? 'error' : 'info';
+    const verb = setting.manage === 'forced' ? 'forces' : 'sets';
     const expected = show(catalogKey, setting.value);
-    const common = { key, expected, policy: where(setting), ...at(key) };
+    const common = { key, expected, policy: policyLocation(context, setting), ...at(key) };
     if (!Object.hasOwn(values, key)) {
-      finding('audit/missing-key', `${key} is not set; the policy ${setting.manage === 'forced' ? 'forces' : 'sets'} ${expected}`, common, severity);
+      finding('audit/missing-key', `${key} is not set; the policy ${verb} ${expected}`, common, severity);
       continue;
     }
     const actual = values[key]!;
-    if (typeName(actual) !== typeName(setting.value)) {
-      const hint = typeof actual === 'string' && typeName(setting.value) === 'integer' ? ' (defaults write without -int stores a string)' : typeof actual === 'string' && typeName(setting.value) === 'boolean' ? ' (defaults write without -bool stores a string)' : '';
-      finding('audit/type-mismatch', `${key} is ${article(typeName(actual))} ${display(actual)}, where the policy has the ${typeName(setting.value)} ${expected}${hint}`, { ...common, actual: `${display(actual)} (${typeName(actual)})` }, severity);
+    const wanted = typeName(setting.value);
+    if (typeName(actual) !== wanted) {
+      finding('audit/type-mismatch', `${key} is ${typed(actual)}, where the policy has the ${wanted} ${expected}${defaultsHint(actual, wanted)}`, { ...common, actual: withType(actual) }, severity);
     } else if (!sameValue(actual, setting.value)) {
-      finding('audit/value-mismatch', `${key} is ${show(catalogKey, actual)}; the policy ${setting.manage === 'forced' ? 'forces' : 'sets'} ${expected}`, { ...common, actual: show(catalogKey, actual) }, severity);
+      finding('audit/value-mismatch', `${key} is ${show(catalogKey, actual)}; the policy ${verb} ${expected}`, { ...common, actual: show(catalogKey, actual) }, severity);
     }
   }
-  if (entry) {
-    for (const key of Object.keys(values)) {
-      const catalogKey = entry.keys.get(key);
-      if (!catalogKey) {
-        const hint = suggest(key, entry.keys.keys());
-        finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(values[key]!), ...at(key) });
-      } else if (!settings.has(key) && !matchesType(catalogKey, values[key]!)) {
-        finding('audit/type-mismatch', `${key} is ${article(typeName(values[key]!))} ${display(values[key]!)}, but Messenger reads ${article(catalogType(catalogKey))}`, { key, expected: catalogType(catalogKey), actual: `${display(values[key]!)} (${typeName(values[key]!)})`, ...at(key) }, 'warning');
-      }
+  for (const [key, value] of entry ? Object.entries(values) : []) {
+    const catalogKey = entry!.keys.get(key);
+    if (!catalogKey) {
+      const hint = suggest(key, entry!.keys.keys());
+      finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(value), ...at(key) });
+    } else if (!settings.has(key) && typeName(value) !== catalogKey.type) {
+      // A key the policy leaves alone, but stored with a type Messenger does not read.
+      finding('audit/type-mismatch', `${key} is ${typed(value)}, but Messenger reads ${article(catalogKey.type)}${defaultsHint(value, catalogKey.type)}`, { key, expected: catalogKey.type, actual: withType(value), ...at(key) }, 'warning');
     }
   }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -135,12 +134,34 @@ function typeName(value: PlistValue): string {
   return Array.isArray(value) ? 'array' : 'dictionary';
 }
 
-function catalogType(key: PreferenceKey): string {
-  return key.type === 'data' ? 'data' : key.type;
+/** `a string "4"` */
+function typed(value: PlistValue): string {
+  return `${article(typeName(value))} ${display(value)}`;
 }
 
-function matchesType(key: PreferenceKey, value: PlistValue): boolean {
-  return typeName(value) === catalogType(key);
+/** `"4" (string)` */
+function withType(value: PlistValue): string {
+  return `${display(value)} (${typeName(value)})`;
+}
+
+/** What leaves a string where a number or a boolean belongs. */
+function defaultsHint(actual: PlistValue, wanted: string): string {
+  if (typeof actual !== 'string') return '';
+  if (wanted === 'integer') return ' (defaults write without -int stores a string)';
+  if (wanted === 'boolean') return ' (defaults write without -bool stores a string)';
+  return '';
+}
+
+const locations = new WeakMap<AuditContext, Map<string, { file: string; line: number; column: number }>>();
+
+/** Where fleet.yaml set a value, found once per key path for the whole audit. */
+function policyLocation(context: AuditContext, setting: Setting): { file: string; line: number; column: number } {
+  let cache = locations.get(context);
+  if (!cache) locations.set(context, (cache = new Map()));
+  const id = setting.keyPath.join('\0');
+  let location = cache.get(id);
+  if (!location) cache.set(id, (location = { file: context.source.file, ...locate(context.source, setting.keyPath) }));
+  return location;
 }
 
 function article(type: string): string {

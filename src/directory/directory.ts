@@ -48,7 +48,12 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   for (const [variable, column] of Object.entries(spec.columns)) {
     const index = header.record.indexOf(column);
     if (index < 0) {
-      diagnostics.push({ code: 'directory/unknown-column', severity: CODES['directory/unknown-column'], message: `the directory has no column "${column}" (its header has: ${header.record.slice(0, 8).join(', ')}${header.record.length > 8 ? ', ...' : ''})`, ...atMapping(['directory', 'columns', variable]) });
+      const known = `${header.record.slice(0, 8).join(', ')}${header.record.length > 8 ? ', ...' : ''}`;
+      diagnostics.push({
+        code: 'directory/unknown-column', severity: CODES['directory/unknown-column'],
+        message: `the directory has no column "${column}" (its header has: ${known})`,
+        ...atMapping(['directory', 'columns', variable]),
+      });
     }
     indexOf[variable] = index;
   }

@@ -93,7 +93,10 @@ export const junit: FindingsFormatter = ({ summary, findings, audited }) => {
     const errors = list.filter((f) => f.severity === 'error');
     const others = list.filter((f) => f.severity !== 'error');
     const body = [
-      ...errors.map((f) => `      <failure type="${xml(f.code)}" message="${xml(f.message)}">${xml(`${f.code}: ${f.message}${f.expected !== null ? `\nexpected: ${f.expected}` : ''}${f.actual !== null ? `\nactual: ${f.actual}` : ''}`)}</failure>`),
+      ...errors.map((f) => {
+        const detail = [`${f.code}: ${f.message}`, ...(f.expected !== null ? [`expected: ${f.expected}`] : []), ...(f.actual !== null ? [`actual: ${f.actual}`] : [])];
+        return `      <failure type="${xml(f.code)}" message="${xml(f.message)}">${xml(detail.join('\n'))}</failure>`;
+      }),
       ...(others.length ? [`      <system-out>${xml(others.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n'))}</system-out>`] : []),
     ];
     if (body.length === 0) return `    <testcase classname="mdmgen.audit" name="${xml(file)}"/>`;
@@ -111,7 +114,14 @@ export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [{
-      tool: { driver: { name: 'mdmgen', version, informationUri: 'https://www.npmjs.com/package/mdmgen', rules: codes.map((id) => ({ id, shortDescription: { text: id }, defaultConfiguration: { level: SARIF_LEVEL[CODES[id as keyof typeof CODES] ?? 'warning'] } })) } },
+      tool: {
+        driver: {
+          name: 'mdmgen',
+          version,
+          informationUri: 'https://www.npmjs.com/package/mdmgen',
+          rules: codes.map((id) => ({ id, shortDescription: { text: id }, defaultConfiguration: { level: SARIF_LEVEL[CODES[id as keyof typeof CODES] ?? 'warning'] } })),
+        },
+      },
       properties: { fleet },
       results: findings.map((f) => ({
         ruleId: f.code,

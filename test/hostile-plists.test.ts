@@ -21,7 +21,9 @@ function bplist(objects: Buffer[], o: { offsetSize?: number; refSize?: number; n
     at += object.length;
   }
   const table = Buffer.alloc((o.offsets ?? offsets).length * offsetSize);
-  (o.offsets ?? offsets).forEach((v, i) => table.writeUIntBE(v, i * offsetSize, offsetSize));
+  (o.offsets ?? offsets).forEach((v, i) => {
+    for (let k = 0; k < offsetSize; k++) table[i * offsetSize + k] = Math.floor(v / 256 ** (offsetSize - 1 - k)) % 256;
+  });
   const trailer = Buffer.alloc(32);
   trailer[6] = offsetSize;
   trailer[7] = o.refSize ?? 1;
@@ -69,6 +71,9 @@ const cases: Case[] = [
   { name: 'E41 offset table past the trailer', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { tableOffset: 10_000n }), expect: unreadable(/offset table outside the file/) },
   { name: 'E41 offset table at 2^64-1', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { tableOffset: 2n ** 64n - 1n }), expect: unreadable(/offset table outside the file/) },
   { name: 'E41 offsetSize 0', bytes: withTrailerByte(bplist([dict1(1, 2), ascii('a'), ascii('b')], { offsetSize: 1 }), 6, 0), expect: unreadable(/offset or reference size out of range/) },
+  // Found by the mutation property test: 7-byte offsets once threw a RangeError instead of a PlistError.
+  { name: 'E41 offsetSize 7', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { offsetSize: 7 }), expect: (v) => assert.deepEqual({ ...(v as object) }, { a: 'b' }) },
+  { name: 'E41 offsetSize 7, table truncated', bytes: withTrailerByte(bplist([dict1(1, 2), ascii('a'), ascii('b')]), 6, 7), expect: unreadable(/do not add up|lies outside/) },
   { name: 'E41 refSize 0', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { refSize: 0 }), expect: unreadable(/offset or reference size out of range/) },
   ...[0n, 2n ** 31n - 1n, 2n ** 63n, 2n ** 64n - 1n].map((n) => ({ name: `E41 numObjects ${n}`, bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { numObjects: n }), expect: unreadable(/trailer claims \d+ objects|do not add up/) })),
   { name: 'E41 topObject beyond the objects', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { top: 3n }), expect: unreadable(/top object is not among the objects/) },

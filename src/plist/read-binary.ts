@@ -171,9 +171,11 @@ export function readBinaryPlist(bytes: Uint8Array): ReadResult {
   return { value: object(Number(topObject), 1, []), format: 'binary', keyLines: new Map(), duplicateKeys };
 }
 
+/** A big-endian unsigned integer of 1 to 8 bytes (Buffer reads at most 6 at once). */
 function readUInt(b: Buffer, at: number, width: number): number {
   if (width <= 6) return b.readUIntBE(at, width);
-  const value = width === 8 ? b.readBigUInt64BE(at) : BigInt(b.readUIntBE(at, width));
+  let value = 0n;
+  for (let i = 0; i < width; i++) value = (value << 8n) | BigInt(b[at + i]!);
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PlistError('a size or offset too large for this file', { offset: at });
   return Number(value);
 }

@@ -207,7 +207,8 @@ class XmlReader {
         this.expectClose(token.name);
         return token.name === 'true';
     }
-    const text = this.peek().kind === 'text' ? (this.next() as { text: string }).text : '';
+    // Character data is read exactly as it stands: leading and trailing spaces are part of a string.
+    const text = this.textContent();
     this.expectClose(token.name);
     return this.scalar(token.name, text, token.at);
   }
@@ -217,7 +218,7 @@ class XmlReader {
     while (!this.closes('dict')) {
       const key = this.next();
       if (key.kind !== 'open' || key.name !== 'key') this.fail('a dictionary holds <key> then a value, in pairs', key.at);
-      const name = this.peek().kind === 'text' ? (this.next() as { text: string }).text : '';
+      const name = this.textContent();
       this.expectClose('key');
       if (this.peek().kind === 'close') this.fail(`key "${name.slice(0, 60)}" has no value`, this.peek().at);
       const line = this.lineOf(key.at);

@@ -1,0 +1,61 @@
+// Property tests of the plist writers and reader (fast-check): exact round trips of random typed values,
+// and random mutations of valid files that must only ever be read or refused with a PlistError.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { PlistError, readPlist } from '../src/plist/read.js';
+import { Real, type PlistValue } from '../src/plist/value.js';
+import { writeBinaryPlist } from '../src/plist/write-binary.js';
+import { writeXmlPlist } from '../src/plist/write-xml.js';
+
+// Strings a plist can hold: no C0 controls but tab, LF and CR; no lone surrogates; no U+FFFE/F.
+// XML turns CR LF into LF, so the XML round trip leaves CR out.
+const text = (cr: boolean) => fc.string({ unit: fc.oneof(fc.constantFrom('\t', '\n', ...(cr ? ['\r'] : [])), fc.integer({ min: 0x20, max: 0xd7ff }).map((c) => String.fromCharCode(c)), fc.constantFrom('é', '東', '😀', '&', '<', '>', ']]>')), maxLength: 20 });
+const integer = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }).map((b) => (Number.isSafeInteger(Number(b)) ? Number(b) : b)));
+const real = fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => new Real(Object.is(d, -0) ? 0 : d));
+const date = fc.integer({ min: -2_000_000_000, max: 4_000_000_000 }).map((s) => new Date(s * 1000));
+const data = fc.uint8Array({ maxLength: 40 });
+
+function value(cr: boolean) {
+  return fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, text(cr), fc.boolean(), integer, real, date, data, tie('array'), tie('dict')),
+    array: fc.array(tie('value'), { maxLength: 4 }),
+    dict: fc.dictionary(text(cr), tie('value'), { maxKeys: 4 }),
+  })).value as fc.Arbitrary<PlistValue>;
+}
+
+/** The same value as the reader gives it back: integers exact, dicts as plain objects. */
+function normalise(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
+  if (v instanceof Real) return { real: v.value };
+  if (v instanceof Date) return { date: v.getTime() };
+  if (v instanceof Uint8Array) return { data: Buffer.from(v).toString('hex') };
+  if (Array.isArray(v)) return v.map(normalise);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalise(x)]));
+  return v;
+}
+
+for (const [name, write, cr] of [['XML', writeXmlPlist, false], ['binary', writeBinaryPlist, true]] as const) {
+  test(`${name}: random typed values round-trip exactly (integers to 2^64-1, reals apart from integers, dates, data, Unicode)`, () => {
+    fc.assert(fc.property(value(cr), (v) => {
+      assert.deepEqual(normalise(readPlist(write(v)).value), normalise(v));
+    }), { numRuns: 400 });
+  });
+
+  test(`${name}: random mutations of valid files are read or refused with a PlistError, never a crash or a polluted prototype`, { timeout: 120_000 }, () => {
+    fc.assert(fc.property(value(cr), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(), (v, edits, cut) => {
+      const bytes = Buffer.from(write({ root: v, list: [v, v] }));
+      for (const [at, byte] of edits) bytes[at % bytes.length] = byte;
+      const mutated = cut % 3 === 0 ? bytes.subarray(0, cut % bytes.length) : bytes;
+      const start = process.hrtime.bigint();
+      try {
+        readPlist(mutated);
+      } catch (error) {
+        if (!(error instanceof PlistError)) throw error;
+      }
+      assert.ok(Number(process.hrtime.bigint() - start) < 2e9, 'bounded time');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(Object.getPrototypeOf({}), Object.prototype);
+    }), { numRuns: 3000 });
+  });
+}

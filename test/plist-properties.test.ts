@@ -59,3 +59,26 @@ for (const [name, write, cr] of [['XML', writeXmlPlist, false], ['binary', write
     }), { numRuns: 3000 });
   });
 }
+
+test('fleet.yaml: random mutations of the example give diagnostics with a place, never an exception', { timeout: 120_000 }, async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { checkFleet } = await import('../src/fleet/check.js');
+  const { planBuild } = await import('../src/compile/plan.js');
+  const { loadCatalog } = await import('../src/catalog/catalog.js');
+  const { ROOT } = await import('./helpers/helpers.js');
+  const original = readFileSync(join(ROOT, 'examples', 'fleet.yaml'));
+  const catalog = loadCatalog();
+  await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.nat(), fc.constantFrom(...Buffer.from(' :-{}[]&*!|>#"\'\n\t0aZ.\u00e9'))), { minLength: 1, maxLength: 4 }), async (edits) => {
+    const bytes = Buffer.from(original);
+    for (const [at, byte] of edits) bytes[at % bytes.length] = byte;
+    const { fleet, diagnostics } = checkFleet('fleet.yaml', bytes, catalog);
+    for (const d of diagnostics) {
+      assert.ok(d.code && d.message, JSON.stringify(d));
+      if (d.severity === 'error' && !d.code.startsWith('yaml/invalid-utf8')) assert.ok(d.line !== undefined || d.offset !== undefined || d.code.startsWith('yaml/'), JSON.stringify(d));
+    }
+    // A mutation that still checks clean must still plan a build (no directory or program: those need files).
+    if (fleet && !fleet.directory && !fleet.installPoint) await planBuild({ fleet, catalog, fleetBytes: bytes, plistFormat: 'xml', version: 'test' });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  }), { numRuns: 1500 });
+});

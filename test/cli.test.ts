@@ -119,3 +119,14 @@ test('the package entry point exports the library, and it builds and audits with
   const read = mdmgen.readPlist(profile.bytes).value as { PayloadIdentifier: string };
   assert.equal(read.PayloadIdentifier, 'com.example.im.preferences');
 });
+
+test('validate speaks the audit\'s formats too: sarif, junit and csv carry the same diagnostics', () => {
+  const fleet = writeFleet(`${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n    AutoldleDelay: 5\n`);
+  const sarif = JSON.parse(mdmgen(['validate', fleet, '--format', 'sarif']).stdout) as { runs: { results: { ruleId: string; level: string; locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[] };
+  assert.deepEqual(sarif.runs[0]!.results.map((r) => [r.ruleId, r.level, r.locations[0]!.physicalLocation.region.startLine]), [['schema/unknown-key', 'error', 5]]);
+  const junit = mdmgen(['validate', fleet, '--format', 'junit']);
+  assert.equal(junit.code, 2);
+  assert.match(junit.stdout, /<failure type="schema\/unknown-key"/);
+  const csvRun = mdmgen(['validate', fleet, '--format', 'csv']);
+  assert.match(csvRun.stdout, /^file,host,user,group,domain,key,code,severity,expected,actual,message,line\r\n.*,schema\/unknown-key,error,,,"unknown key ""AutoldleDelay"".*",5\r\n$/);
+});

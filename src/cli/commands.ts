@@ -20,13 +20,23 @@ function exitCode(diagnostics: readonly Diagnostic[], failOn: Severity): number 
   return diagnostics.some((d) => atLeast(d.severity, failOn)) ? EXIT.findings : EXIT.ok;
 }
 
-export async function validate(io: Io, file: string, options: { format: FormatName; failOn: Severity }): Promise<number> {
+export async function validate(io: Io, file: string, options: { format: FormatName | 'sarif' | 'junit' | 'csv' | 'html'; failOn: Severity }): Promise<number> {
   const loaded = await loadPolicy(io, file);
   let { diagnostics } = loaded;
   // Certificates are checked too; the signing key and every secret are read by build only.
   if (loaded.fleet && loaded.source) diagnostics = sortDiagnostics([...diagnostics, ...(await loadAnchors(io, resolve(io.cwd, file), loaded.fleet, loaded.source)).diagnostics]);
-  io.stdout(formatters[options.format](diagnostics, { color: io.stdoutIsTTY && !io.env.NO_COLOR }));
-  if (options.format === 'stylish' && diagnostics.length === 0) io.stdout(`${file}: no problems\n`);
+  const color = io.stdoutIsTTY && !io.env.NO_COLOR;
+  if (options.format === 'stylish' || options.format === 'json') {
+    io.stdout(formatters[options.format](diagnostics, { color }));
+    if (options.format === 'stylish' && diagnostics.length === 0) io.stdout(`${file}: no problems\n`);
+  } else {
+    // The audit's formats, fed the same diagnostics as findings about the policy's own files.
+    const { findingsFormatters, summarize } = await import('../format/findings.js');
+    const findings = diagnostics.map((d) => ({ ...d, host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null }));
+    const files = [...new Set([relative(io.cwd, resolve(io.cwd, file)) || file, ...findings.map((f) => f.file)])];
+    const report = { summary: summarize(files.length, findings, new Set(), new Set()), findings, audited: files.map((f) => ({ file: f, group: null, domain: 'fleet' })), version: VERSION, fleet: file };
+    io.stdout(options.format === 'html' ? (await import('../format/html.js')).html(report) : findingsFormatters[options.format](report, { color }));
+  }
   return exitCode(diagnostics, options.failOn);
 }
 

@@ -26,7 +26,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
   program.command('validate')
     .description('check FLEET and print its diagnostics; writes nothing')
     .argument('<fleet>', 'the fleet.yaml policy file')
-    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json']).default('stylish'))
+    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish'))
     .addOption(failOn())
     .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
 

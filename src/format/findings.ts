@@ -84,7 +84,7 @@ export function xml(text: string): string {
   }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-/** JUnit: one test case per audited plist, failing with its error findings (the others as system-out). */
+/** JUnit: one test case per checked file, failing with its error findings (the others as system-out). */
 export const junit: FindingsFormatter = ({ summary, findings, audited }) => {
   const byFile = new Map<string, Finding[]>(audited.map((a) => [a.file, []]));
   for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
@@ -99,10 +99,10 @@ export const junit: FindingsFormatter = ({ summary, findings, audited }) => {
       }),
       ...(others.length ? [`      <system-out>${xml(others.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n'))}</system-out>`] : []),
     ];
-    if (body.length === 0) return `    <testcase classname="mdmgen.audit" name="${xml(file)}"/>`;
-    return `    <testcase classname="mdmgen.audit" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>`;
+    if (body.length === 0) return `    <testcase classname="mdmgen" name="${xml(file)}"/>`;
+    return `    <testcase classname="mdmgen" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>`;
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen audit" tests="${byFile.size}" failures="${failing}">\n  <testsuite name="mdmgen audit" tests="${byFile.size}" failures="${failing}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n<!-- ${summary.files} plists audited -->\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${byFile.size}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${byFile.size}" failures="${failing}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
 };
 
 const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'note' };

@@ -7,11 +7,13 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
-import { OutputError, writeOutput } from '../compile/output.js';
-import { planBuild } from '../compile/plan.js';
+import { OutputError, writeOutputWith } from '../compile/output.js';
+import { ManifestText, planShared, type BuildInput } from '../compile/plan.js';
+import { makeUserProfiles } from '../compile/user-profiles.js';
 import { EXIT, type Io } from './io.js';
 import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
+import { progress } from './progress.js';
 
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
 
@@ -59,35 +61,46 @@ export async function build(io: Io, file: string, options: { output?: string; pl
   const { files: program, diagnostics: programProblems } = await loadProgram(fleetPath, fleet, source);
   const edge = [...loaded.diagnostics, ...secretProblems, ...trustProblems, ...signingProblems, ...programProblems];
   if (edge.some((d) => d.severity === 'error')) return stop(sortDiagnostics(edge));
-  const plan = await planBuild({
+  const signingTime = fleet.signing?.signingTime ? io.now() : undefined;
+  const input: BuildInput = {
     fleet, catalog: loadCatalog(), fleetBytes: bytes, secrets, anchors, plistFormat: options.plistFormat, version: VERSION,
     ...(loaded.users && { users: loaded.users }),
-    ...(identity && { sign: (await import('../pki/cms.js')).signer(identity, fleet.signing?.signingTime ? io.now() : undefined) }),
+    ...(identity && { sign: (await import('../pki/cms.js')).signer(identity, signingTime) }),
     ...(program && { program }),
-  });
+  };
+  const plan = await planShared(input);
   const problems = sortDiagnostics([...edge, ...plan.diagnostics]);
   if (plan.diagnostics.some((d) => d.severity === 'error') || exitCode(problems, options.failOn) !== EXIT.ok) return stop(problems);
   report(problems);
   const outDir = resolve(io.cwd, options.output ?? join(dirname(file), 'build'));
+  const bar = progress(io, 'user profiles', plan.users.length);
   try {
-    await writeOutput(outDir, plan.artifacts, plan.manifest);
+    await writeOutputWith(outDir, async (stage) => {
+      const manifest = new ManifestText(input, plan.artifacts);
+      for (const a of plan.artifacts) stage.write(a.path, a.bytes, a.mode);
+      stage.manifest(manifest.start());
+      await makeUserProfiles(input, plan.users, identity && { identity, ...(signingTime && { signingTime }) }, (a) => {
+        stage.write(a.path, a.bytes);
+        stage.manifest(manifest.add(a.entry));
+      }, { onProgress: (done) => bar.update(done), ...(io.env.MDMGEN_THREADS !== undefined && { threads: Number(io.env.MDMGEN_THREADS) }) });
+      stage.manifest(manifest.end());
+    });
   } catch (error) {
     if (!(error instanceof OutputError)) throw error;
     report([{ code: 'io/write-failed', severity: 'error', message: error.message, file: relative(io.cwd, outDir) || '.' }]);
     return EXIT.usage;
+  } finally {
+    bar.finish();
   }
   const shown = relative(io.cwd, outDir) || '.';
-  const counts = { profile: 0, plist: 0, certificate: 0, user: 0 };
-  for (const a of plan.artifacts) {
-    if (a.entry.kind === 'profile' || a.entry.kind === 'plist' || a.entry.kind === 'certificate') counts[a.entry.kind]++;
-    if (a.entry.user !== undefined) counts.user++;
-  }
-  const profiles = `${counts.profile}${identity ? ' signed' : ''} profiles${counts.user ? ` (${counts.user} of them per-user)` : ''}`;
-  const certificates = counts.certificate ? `, ${counts.certificate} certificate files` : '';
-  const network = plan.artifacts.some((a) => a.entry.kind === 'network') ? ', firewall ports' : '';
-  const dns = plan.artifacts.some((a) => a.entry.kind === 'dns') ? ', DNS records' : '';
+  const count = (kind: string) => plan.artifacts.filter((a) => a.entry.kind === kind).length;
+  const users = plan.users.length;
+  const profiles = `${count('profile') + users}${identity ? ' signed' : ''} profiles${users ? ` (${users} of them per-user)` : ''}`;
+  const certificates = count('certificate') ? `, ${count('certificate')} certificate files` : '';
+  const network = count('network') ? ', firewall ports' : '';
+  const dns = count('dns') ? ', DNS records' : '';
   const installPoint = fleet.installPoint ? `, the install point${fleet.installPoint.archive ? ` and install-point.${fleet.installPoint.archive}` : ''}` : '';
-  io.stdout(`Wrote ${profiles}, ${counts.plist} plists${certificates}${network}${dns}${installPoint} to ${shown}/ (listed in ${shown}/manifest.json)\n`);
+  io.stdout(`Wrote ${profiles}, ${count('plist')} plists${certificates}${network}${dns}${installPoint} to ${shown}/ (listed in ${shown}/manifest.json)\n`);
   return EXIT.ok;
 }
 

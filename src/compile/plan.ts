@@ -3,7 +3,7 @@ import { safeName } from '../directory/names.js';
 import { CODES, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
 import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
-import type { PlistDict, PlistValue } from '../plist/value.js';
+import { freezePlist, type PlistDict, type PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
 import { writeXmlPlist } from '../plist/write-xml.js';
 import { slugify } from '../fleet/normalize.js';
@@ -74,13 +74,45 @@ interface Target {
   identifier: string;
   scope: 'System' | 'User';
   policy: Policy;
+  /** The group's policy before rendering: the domains policy shares with it are alike for every user. */
+  unrendered?: Policy;
   accounts: readonly Account[];
 }
 
 const MCX_EPOCH_MS = Date.UTC(2001, 0, 1);
 
+/** A user who gets a profile of their own, with the file it goes to. */
+export interface UserTarget {
+  user: User;
+  /** The user's name made safe for a file name and an identifier. */
+  name: string;
+  path: string;
+}
+
+/**
+ * Everything a build writes but the per-user profiles, which are many and alike: their targets are listed,
+ * and `userArtifact` makes each one, so a caller can stream them (or spread them over threads) instead of
+ * holding them all. Every diagnostic is known here, before a byte is written.
+ */
+export interface SharedPlan {
+  /** Sorted by path. */
+  artifacts: Artifact[];
+  /** Sorted by path. */
+  users: UserTarget[];
+  diagnostics: Diagnostic[];
+}
+
 /** Everything a build writes, as bytes, from the validated fleet. Pure: no file system, no clock. */
 export async function planBuild(input: BuildInput): Promise<BuildPlan> {
+  const shared = await planShared(input);
+  const manifest = new ManifestText(input, shared.artifacts);
+  const users = shared.users.map((target) => userArtifact(input, target));
+  const text = [manifest.start(), ...users.map((a) => manifest.add(a.entry)), manifest.end()].join('');
+  const artifacts = [...shared.artifacts, ...users].sort((a, b) => (a.path < b.path ? -1 : 1));
+  return { artifacts, manifest: Buffer.from(text), diagnostics: shared.diagnostics };
+}
+
+export async function planShared(input: BuildInput): Promise<SharedPlan> {
   const { fleet, catalog } = input;
   const root = fleet.organization.identifier;
   const artifacts: Artifact[] = [];
@@ -106,24 +138,6 @@ export async function planBuild(input: BuildInput): Promise<BuildPlan> {
     artifacts.push(profileArtifact(input, { ...t, path: `profiles/${t.dir}.mobileconfig`, scope: 'System', policy, accounts: [] }, hasTemplates(t.policy)));
   }
 
-  for (const user of input.users ?? []) {
-    const group = groupOf(fleet, user)?.name;
-    const policy = policyFor(fleet, user);
-    if (!hasTemplates(policy) && fleet.accounts.length === 0) continue;
-    const name = safeName(user.name);
-    artifacts.push(profileArtifact(input, {
-      label: `user ${user.name}`,
-      who: `${user.name}${group ? ` (group ${group})` : ''}`,
-      ...(group !== undefined && { group }),
-      user,
-      path: `profiles/users/${name}.mobileconfig`,
-      identifier: `${root}.preferences.user.${name}`,
-      scope: 'User',
-      policy: renderPolicy(policy, user),
-      accounts: fleet.accounts,
-    }, false));
-  }
-
   if (input.anchors?.length) artifacts.push(...trustArtifacts(input, input.anchors));
   const diagnostics: Diagnostic[] = [];
   const rules = portRules(fleet);
@@ -142,18 +156,81 @@ export async function planBuild(input: BuildInput): Promise<BuildPlan> {
     if ('problems' in installPoint) diagnostics.push(...installPoint.problems);
     else artifacts.push(...installPoint.artifacts);
   }
-
   artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
-  const manifest = {
-    generator: `mdmgen ${input.version}`,
-    fleet: { file: fleet.file.split(/[\\/]/).pop(), sha256: sha256(input.fleetBytes) },
-    artifacts: artifacts.map((a) => a.entry),
-  };
+
+  const users = userTargets(fleet, input.users ?? []);
+  const userSecrets = fleet.accounts.some((a, i) => a.authentication === 'password' && input.secrets?.has(i));
+  const holding = [...artifacts.filter((a) => a.entry.containsSecret).map((a) => a.path), ...(userSecrets ? users.map((u) => u.path) : [])];
   return {
     artifacts,
-    manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    diagnostics: [...diagnostics, ...duplicateIdentities(fleet.file, artifacts), ...secretWarning(fleet.file, artifacts)],
+    users,
+    diagnostics: [...diagnostics, ...duplicateIdentities(fleet.file, artifacts), ...userClashes(input, users), ...secretWarning(fleet.file, holding)],
   };
+}
+
+function userTargets(fleet: Fleet, users: readonly User[]): UserTarget[] {
+  const targets: UserTarget[] = [];
+  for (const user of users) {
+    if (!hasTemplates(policyFor(fleet, user)) && fleet.accounts.length === 0) continue;
+    const name = safeName(user.name);
+    targets.push({ user, name, path: `profiles/users/${name}.mobileconfig` });
+  }
+  return targets.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** One user's profile: their group's policy with the templates rendered, and the iChat accounts. */
+export function userArtifact(input: BuildInput, { user, name, path }: UserTarget): Artifact {
+  const { fleet } = input;
+  const group = groupOf(fleet, user)?.name;
+  const unrendered = policyFor(fleet, user);
+  return profileArtifact(input, {
+    label: `user ${user.name}`,
+    who: `${user.name}${group ? ` (group ${group})` : ''}`,
+    ...(group !== undefined && { group }),
+    user,
+    path,
+    identifier: `${fleet.organization.identifier}.preferences.user.${name}`,
+    scope: 'User',
+    policy: renderPolicy(unrendered, user),
+    unrendered,
+    accounts: fleet.accounts,
+  }, false);
+}
+
+/**
+ * manifest.json, written as it goes: the shared artifacts are merged in path order with the per-user ones
+ * as those arrive (in path order), so a build of 100,000 users never holds 100,000 entries. The text is
+ * exactly JSON.stringify(manifest, null, 2).
+ */
+export class ManifestText {
+  private readonly pending: ManifestEntry[];
+  private readonly input: BuildInput;
+  private count = 0;
+  constructor(input: BuildInput, shared: readonly Artifact[]) {
+    this.input = input;
+    this.pending = shared.map((a) => a.entry).reverse();
+  }
+
+  start(): string {
+    const head = { generator: `mdmgen ${this.input.version}`, fleet: { file: this.input.fleet.file.split(/[\\/]/).pop(), sha256: sha256(this.input.fleetBytes) }, artifacts: [] };
+    return JSON.stringify(head, null, 2).replace(/\]\n\}$/, '');
+  }
+
+  /** The text for this entry, after every shared entry that sorts before it. */
+  add(entry: ManifestEntry): string {
+    let text = '';
+    while (this.pending.length && this.pending.at(-1)!.path < entry.path) text += this.entry(this.pending.pop()!);
+    return text + this.entry(entry);
+  }
+
+  end(): string {
+    const rest = this.pending.splice(0).reverse().map((e) => this.entry(e)).join('');
+    return `${rest}${this.count ? '\n  ]' : ']'}\n}\n`;
+  }
+
+  private entry(entry: ManifestEntry): string {
+    return `${this.count++ ? ',' : ''}\n    ${JSON.stringify(entry, null, 2).replace(/\n/g, '\n    ')}`;
+  }
 }
 
 async function installPointArtifacts(input: BuildInput, built: readonly Artifact[], program: readonly ProgramFile[]): Promise<{ artifacts: Artifact[] } | { problems: Diagnostic[] }> {
@@ -183,27 +260,15 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
   let containsSecret = false;
   for (const [domain, settings] of target.policy) {
     if (settings.size === 0) continue;
-    const all = [...settings.values()];
-    const forced = all.filter((s) => s.manage === 'forced');
-    const often = all.filter((s) => s.manage === 'often');
-    const once = all.filter((s) => s.manage === 'once');
-    const mcx: Record<string, PlistValue> = {};
-    if (forced.length) mcx.Forced = [{ mcx_preference_settings: settingsDict(forced) }];
-    const setOnce: PlistDict[] = [];
-    if (once.length) {
-      const values = settingsDict(once);
-      setOnce.push({ mcx_data_timestamp: contentTimestamp(domain, values), mcx_preference_settings: values });
-    }
-    if (often.length) setOnce.push({ mcx_preference_settings: settingsDict(often) });
-    if (setOnce.length) mcx['Set-Once'] = setOnce;
+    const { content, description } = settings === target.unrendered?.get(domain) ? sharedDomainPayload(domain, settings) : domainPayload(domain, settings);
     payloads.push(withUuid({
       PayloadType: 'com.apple.ManagedClient.preferences',
       PayloadVersion: 1,
       PayloadIdentifier: `${target.identifier}.${domain}`,
       PayloadDisplayName: catalog.get(domain)?.title ?? `${domain} preferences`,
-      PayloadContent: { [domain]: mcx },
+      PayloadContent: content,
     }));
-    summary.push(describeDomain(domain, forced, once, often));
+    summary.push(description);
   }
   for (const [index, account] of target.accounts.entries()) {
     const password = account.authentication === 'password' ? input.secrets?.get(index) : undefined;
@@ -227,6 +292,38 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
       ...(containsSecret && { containsSecret }),
     },
   });
+}
+
+// A group's domain without templates is one Map shared by all its users (renderPolicy keeps it), so its
+// Custom Settings content is made once, frozen, and serialised once per indent by the XML writer.
+const domainPayloads = new WeakMap<ReadonlyMap<string, Setting>, { content: PlistDict; description: string }>();
+
+function sharedDomainPayload(domain: string, settings: ReadonlyMap<string, Setting>): { content: PlistDict; description: string } {
+  let made = domainPayloads.get(settings);
+  if (!made) {
+    made = domainPayload(domain, settings);
+    freezePlist(made.content);
+    domainPayloads.set(settings, made);
+  }
+  return made;
+}
+
+/** A domain's Custom Settings: Forced, Set-Once with a timestamp (once), Set-Once without one (often). */
+function domainPayload(domain: string, settings: ReadonlyMap<string, Setting>): { content: PlistDict; description: string } {
+  const all = [...settings.values()];
+  const forced = all.filter((s) => s.manage === 'forced');
+  const often = all.filter((s) => s.manage === 'often');
+  const once = all.filter((s) => s.manage === 'once');
+  const mcx: Record<string, PlistValue> = {};
+  if (forced.length) mcx.Forced = [{ mcx_preference_settings: settingsDict(forced) }];
+  const setOnce: PlistDict[] = [];
+  if (once.length) {
+    const values = settingsDict(once);
+    setOnce.push({ mcx_data_timestamp: contentTimestamp(domain, values), mcx_preference_settings: values });
+  }
+  if (often.length) setOnce.push({ mcx_preference_settings: settingsDict(often) });
+  if (setOnce.length) mcx['Set-Once'] = setOnce;
+  return { content: { [domain]: mcx }, description: describeDomain(domain, forced, once, often) };
 }
 
 /**
@@ -369,12 +466,40 @@ function duplicateIdentities(file: string, artifacts: Artifact[]): Diagnostic[] 
   return diagnostics;
 }
 
+/**
+ * duplicateIdentities for the per-user profiles, without holding their identifiers. User names are unique as
+ * a Mac compares them (the directory reader sees to that), so two of these profiles share a file only if
+ * their safe names fold to one, and an identifier only if one name is another's plus a payload's suffix
+ * (alice and alice.com.microsoft.Messenger), or if two accounts share a type and a host.
+ */
+function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnostic[] {
+  const { fleet } = input;
+  const file = fleet.file;
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map(users.map((u) => [u.name, u]));
+  const byFolded = new Map<string, string>();
+  const accountSuffixes = fleet.accounts.map((a) => `.account.${a.type}.${slugify(a.host)}`);
+  const twice = accountSuffixes.find((s, i) => accountSuffixes.indexOf(s) !== i);
+  if (twice && users[0]) diagnostics.push(problem(file, `${users[0].path} would hold the identifier ${fleet.organization.identifier}.preferences.user.${users[0].name}${twice} twice: two accounts share a type and a host`));
+  for (const u of users) {
+    const folded = u.path.toLowerCase();
+    const clash = byFolded.get(folded);
+    if (clash !== undefined) diagnostics.push(problem(file, `${u.path} and ${clash} are one file on a case-insensitive disk`));
+    byFolded.set(folded, u.path);
+    const domains = [...policyFor(fleet, u.user)].filter(([, settings]) => settings.size > 0).map(([domain]) => `.${domain}`);
+    for (const suffix of [...domains, ...accountSuffixes]) {
+      const other = byName.get(u.name + suffix);
+      if (other) diagnostics.push(problem(file, `${u.path} and ${other.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${other.name}`));
+    }
+  }
+  return diagnostics;
+}
+
 function problem(file: string, message: string): Diagnostic {
   return { code: 'build/duplicate-identifier', severity: CODES['build/duplicate-identifier'], message, file };
 }
 
-function secretWarning(file: string, artifacts: Artifact[]): Diagnostic[] {
-  const holding = artifacts.filter((a) => a.entry.containsSecret).map((a) => a.path);
+function secretWarning(file: string, holding: readonly string[]): Diagnostic[] {
   if (!holding.length) return [];
   const shown = holding.slice(0, 3).join(', ') + (holding.length > 3 ? `, and ${holding.length - 3} more` : '');
   return [{

@@ -30,61 +30,67 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     return { diagnostics };
   }
 
-  let records: { record: string[]; info: { bytes: number } }[];
-  try {
-    records = parse(bytes, { bom: true, info: true, skip_empty_lines: true, relax_column_count: false }) as unknown as typeof records;
-  } catch (error) {
-    const { lines, message } = error as { lines?: number; message: string };
-    report('directory/unreadable', `not a valid CSV file: ${message.replace(/^[^:]*: /, '').split(/ at line \d+/)[0]}`, lines);
-    return { diagnostics };
-  }
-  const [header, ...rows] = records;
-  if (!header) {
-    report('directory/unreadable', 'the file is empty; a header row is expected');
-    return { diagnostics };
-  }
-
-  const indexOf: Record<string, number> = {};
-  for (const [variable, column] of Object.entries(spec.columns)) {
-    const index = header.record.indexOf(column);
-    if (index < 0) {
-      const known = `${header.record.slice(0, 8).join(', ')}${header.record.length > 8 ? ', ...' : ''}`;
+  const lineAt = lineCounter(bytes);
+  const users: User[] = [];
+  const seen = new Map<string, User>();
+  let indexOf: Record<string, number> | undefined;
+  let start = 0;
+  // Each row is turned into a user as the parser reaches it (on_record answers null, so the parser keeps
+  // nothing): 100,000 rows never exist as records and users at once.
+  const row = (record: string[], info: { bytes: number }): null => {
+    const line = lineAt(start);
+    start = info.bytes;
+    if (!indexOf) {
+      indexOf = columnsOf(record);
+      return null;
+    }
+    if (diagnostics.some((d) => d.code === 'directory/unknown-column')) return null;
+    const values = Object.fromEntries(Object.entries(indexOf).map(([variable, index]) => [variable, record[index] ?? '']));
+    const name = values.user ?? '';
+    if (name.trim() === '') {
+      report('directory/empty-user', 'this row has no user name', line);
+      return null;
+    }
+    if (firstInvalidXmlChar(name) >= 0) {
+      report('directory/invalid-character', 'this row\'s user name holds a control character, which no Mac account name has', line);
+      return null;
+    }
+    const key = macNameKey(name);
+    const other = seen.get(key);
+    if (other) {
+      report('directory/duplicate-user', `user "${name}" is the same name to a Mac as "${other.name}" on line ${other.line}`, line);
+      return null;
+    }
+    const user: User = { name, values, line, ...(values.group && { group: values.group }) };
+    seen.set(key, user);
+    users.push(user);
+    return null;
+  };
+  const columnsOf = (header: string[]): Record<string, number> => {
+    const found: Record<string, number> = {};
+    for (const [variable, column] of Object.entries(spec.columns)) {
+      found[variable] = header.indexOf(column);
+      if (found[variable] >= 0) continue;
+      const known = `${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`;
       diagnostics.push({
         code: 'directory/unknown-column', severity: CODES['directory/unknown-column'],
         message: `the directory has no column "${column}" (its header has: ${known})`,
         ...atMapping(['directory', 'columns', variable]),
       });
     }
-    indexOf[variable] = index;
-  }
-  if (diagnostics.length) return { diagnostics };
+    return found;
+  };
 
-  const lineAt = lineCounter(bytes);
-  const users: User[] = [];
-  const seen = new Map<string, User>();
-  let start = header.info.bytes;
-  for (const { record, info } of rows) {
-    const line = lineAt(start);
-    start = info.bytes;
-    const values = Object.fromEntries(Object.entries(indexOf).map(([variable, index]) => [variable, record[index] ?? '']));
-    const name = values.user ?? '';
-    if (name.trim() === '') {
-      report('directory/empty-user', 'this row has no user name', line);
-      continue;
-    }
-    if (firstInvalidXmlChar(name) >= 0) {
-      report('directory/invalid-character', 'this row\'s user name holds a control character, which no Mac account name has', line);
-      continue;
-    }
-    const key = macNameKey(name);
-    const other = seen.get(key);
-    if (other) {
-      report('directory/duplicate-user', `user "${name}" is the same name to a Mac as "${other.name}" on line ${other.line}`, line);
-      continue;
-    }
-    const user: User = { name, values, line, ...(values.group && { group: values.group }) };
-    seen.set(key, user);
-    users.push(user);
+  try {
+    parse(bytes, { bom: true, info: true, skip_empty_lines: true, relax_column_count: false, on_record: ((r: { record: string[]; info: { bytes: number } }) => row(r.record, r.info)) as unknown as () => null });
+  } catch (error) {
+    const { lines, message } = error as { lines?: number; message: string };
+    report('directory/unreadable', `not a valid CSV file: ${message.replace(/^[^:]*: /, '').split(/ at line \d+/)[0]}`, lines);
+    return { diagnostics };
+  }
+  if (!indexOf) {
+    report('directory/unreadable', 'the file is empty; a header row is expected');
+    return { diagnostics };
   }
   return diagnostics.length ? { diagnostics } : { users, diagnostics };
 }

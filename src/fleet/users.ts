@@ -17,10 +17,14 @@ export function policyFor(fleet: Fleet, user: User): Policy {
   return groupOf(fleet, user)?.policy ?? fleet.base;
 }
 
-/** The policy with every template rendered for this user. */
+/** The policy with every template rendered for this user; a domain without templates is kept as it is. */
 export function renderPolicy(policy: Policy, user: User): Policy {
-  const rendered = new Map<string, Map<string, Setting>>();
+  const rendered = new Map<string, ReadonlyMap<string, Setting>>();
   for (const [domain, settings] of policy) {
+    if (![...settings.values()].some((s) => s.template)) {
+      rendered.set(domain, settings);
+      continue;
+    }
     const out = new Map<string, Setting>();
     for (const [key, setting] of settings) {
       out.set(key, setting.template ? { ...setting, value: render(String(setting.value), user.values), template: false } : setting);

@@ -20,7 +20,28 @@ export function isDict(value: PlistValue): value is PlistDict {
     !(value instanceof Real) && !(value instanceof Date) && !(value instanceof Uint8Array);
 }
 
-/** Key order of every written dictionary: by UTF-16 code unit, as CoreFoundation sorts them. */
+/**
+ * Key order of every written dictionary: by UTF-16 code unit, as CoreFoundation sorts them, which is what
+ * sort() does without a comparator.
+ */
 export function sortedKeys(dict: PlistDict): string[] {
-  return Object.keys(dict).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(dict).sort();
+}
+
+const frozen = new WeakSet<object>();
+
+/**
+ * Deep-freezes a value that many documents share, and marks it so the XML writer may serialise it once and
+ * reuse the text: being frozen, it cannot change between two uses.
+ */
+export function freezePlist<T extends PlistValue>(value: T): T {
+  if (typeof value !== 'object' || value instanceof Real || value instanceof Date || frozen.has(value)) return value;
+  if (value instanceof Uint8Array) return value; // a typed array cannot be frozen; its base64 is not cached
+  for (const item of Object.values(value)) freezePlist(item as PlistValue);
+  frozen.add(Object.freeze(value));
+  return value;
+}
+
+export function isFrozenPlist(value: object): boolean {
+  return frozen.has(value);
 }

@@ -40,8 +40,37 @@ export function domainOf(path: string, context: AuditContext): string | undefine
   const name = path.split('/').pop()!;
   if (!name.endsWith('.plist') || path.includes('/ByHost/')) return undefined;
   const domain = name.slice(0, -'.plist'.length);
-  const policies = [context.fleet.base, ...context.fleet.groups.map((g) => g.policy)];
-  return context.catalog.has(domain) || policies.some((p) => p.has(domain)) ? domain : undefined;
+  const { fleet, catalog } = context;
+  return catalog.has(domain) || fleet.base.has(domain) || fleet.groups.some((g) => g.policy.has(domain)) ? domain : undefined;
+}
+
+/** A pulled file as read: its bytes, or why they could not be read. */
+export interface PulledBytes {
+  file: string;
+  host: string | null;
+  user: string | null;
+  bytes: Buffer | { problem: string };
+}
+
+export interface Audited {
+  file: string;
+  group: string | null;
+  domain: string;
+}
+
+/** Audits a pulled file of a domain that domainOf accepted; a file that could not be read is one finding. */
+export function auditPulled(pulled: PulledBytes, context: AuditContext): { findings: Finding[]; audited: Audited } {
+  const domain = domainOf(pulled.file.split('!/').pop()!.split('\\').join('/'), context)!;
+  const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
+  const audited = { file: pulled.file, group: (known && groupOf(context.fleet, known)?.name) ?? null, domain };
+  if (Buffer.isBuffer(pulled.bytes)) return { findings: auditFile({ ...pulled, bytes: pulled.bytes }, domain, context), audited };
+  return {
+    findings: [{
+      code: 'audit/unreadable', severity: CODES['audit/unreadable'], message: `unreadable plist: ${pulled.bytes.problem}`, file: pulled.file,
+      host: pulled.host, user: pulled.user, group: null, domain, key: null, expected: null, actual: null, policy: null,
+    }],
+    audited,
+  };
 }
 
 /**

@@ -1,12 +1,16 @@
-import { auditFile, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
+import { lstatSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { auditPulled, domainOf, type AuditContext } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
-import { groupOf } from '../fleet/users.js';
 import { atLeast, CODES, type Severity } from '../diagnostics/diagnostic.js';
 import { findingsFormatters, summarize, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
-import { missingPaths, pulledFiles } from './pulled.js';
+import { auditInThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
+import { filesUnder, frontier, missingPaths, pulledFiles, readPulled } from './pulled.js';
+import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
 /** `mdmgen audit FLEET PATH...`: 0 compliant, 1 findings at or above --fail-on, 2 usage error or bad fleet.yaml. */
@@ -27,38 +31,45 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     return EXIT.usage;
   }
 
-  const findings: Finding[] = [];
-  const audited: { file: string; group: string | null; domain: string }[] = [];
-  const hosts = new Set<string>();
-  const users = new Set<string>();
+  const tally = new Tally(options.format === 'junit' || options.format === 'html');
+  const wanted = (path: string) => domainOf(path, context) !== undefined;
+  const threads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : availableParallelism();
   try {
-    for await (const pulled of pulledFiles(io.cwd, paths, (path) => domainOf(path, context) !== undefined)) {
-      if (pulled.host) hosts.add(pulled.host);
-      if (pulled.user) users.add(`${pulled.host}/${pulled.user}`);
-      const domain = domainOf(pulled.file.split('!/').pop()!.split('\\').join('/'), context)!;
-      const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
-      audited.push({ file: pulled.file, group: (known && groupOf(fleet, known)?.name) ?? null, domain });
-      if (Buffer.isBuffer(pulled.bytes)) {
-        findings.push(...auditFile({ ...pulled, bytes: pulled.bytes }, domain, context));
-      } else {
-        findings.push({
-          code: 'audit/unreadable', severity: CODES['audit/unreadable'], message: `unreadable plist: ${pulled.bytes.problem}`, file: pulled.file,
-          host: pulled.host, user: pulled.user, group: null, domain, key: null, expected: null, actual: null, policy: null,
-        });
+    for (const arg of paths) {
+      const absolute = resolve(io.cwd, arg);
+      if (!lstatSync(absolute).isDirectory()) {
+        for (const pulled of await pulledFiles(io.cwd, arg, wanted)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+        continue;
       }
-      if (io.stderrIsTTY && audited.length % 1000 === 0) io.stderr(`\raudited ${audited.length} plists`);
+      const plan = frontier(absolute, THREADED_FOLDERS);
+      if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
+        const bar = progress(io, 'folders', plan.dirs.length);
+        try {
+          await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
+        } finally {
+          bar.finish();
+        }
+        continue;
+      }
+      for (const dir of ['', ...plan.dirs]) {
+        for (const rel of dir === '' ? plan.files : filesUnder(absolute, dir)) {
+          if (!wanted(rel)) continue;
+          const pulled = readPulled(absolute, arg, rel);
+          tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+        }
+      }
     }
   } catch (error) {
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  if (io.stderrIsTTY && audited.length >= 1000) io.stderr(`\raudited ${audited.length} plists\n`);
+  const { findings, audited } = tally;
 
   // Files arrive in folder or archive order; the report is in path order, each file's findings by line.
   const byPath = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   findings.sort((a, b) => byPath(a, b) || (a.line ?? 0) - (b.line ?? 0));
   audited.sort(byPath);
-  const report = { summary: summarize(audited.length, findings, hosts, users), findings, audited, version: VERSION, fleet: fleetFile };
+  const report = { summary: summarize(tally.files, findings, tally.hosts, tally.users), findings, audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   io.stdout(options.format === 'html' ? (await import('../format/html.js')).html(report) : findingsFormatters[options.format](report, { color }));
   return findings.some((f) => atLeast(f.severity, options.failOn)) ? EXIT.findings : EXIT.ok;

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
@@ -32,45 +32,67 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
 }
 
 /**
- * Every file under the PATH arguments, one at a time, so memory does not grow with the fleet: files,
- * folders (recursively, not following symlinks: a pull is untrusted) and .zip / .tar.gz archives of pulls.
- * Folders are read with synchronous calls: for thousands of small files, a round trip through the thread
- * pool per call costs more than the read itself. `wanted` says which paths are worth reading.
+ * The files of an archive (.zip, .tar.gz) or a single file given as a PATH argument; folders are read by
+ * frontier and filesUnder. `wanted` says which paths are worth reading.
  */
-export async function* pulledFiles(cwd: string, paths: readonly string[], wanted: (path: string) => boolean): AsyncGenerator<Pulled> {
-  for (const arg of paths) {
-    const absolute = resolve(cwd, arg);
-    const info = lstatSync(absolute, { throwIfNoEntry: false });
-    if (!info) continue;
-    if (info.isDirectory()) {
-      for (const path of walk(absolute)) {
-        const rel = relative(absolute, path).split('\\').join('/');
-        if (wanted(rel)) yield { file: join(arg, rel), ...whoFrom(rel), bytes: readCapped(path) };
+export async function pulledFiles(cwd: string, arg: string, wanted: (path: string) => boolean): Promise<Pulled[]> {
+  const absolute = resolve(cwd, arg);
+  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), wanted);
+  if (/\.(tar\.gz|tgz)$/i.test(arg)) return readTar(arg, readFileSync(absolute), wanted);
+  return lstatSync(absolute).isFile() ? [{ file: arg, ...whoFrom(arg.split('\\').join('/')), bytes: readCapped(absolute) }] : [];
+}
+
+/**
+ * The top of a folder, opened breadth-first until it holds at least `units` folders to share out among
+ * threads (or nothing is left to open); paths relative to `root`, '/'-separated.
+ */
+export function frontier(root: string, units: number): { dirs: string[]; files: string[] } {
+  let dirs = [''];
+  const files: string[] = [];
+  while (dirs.length > 0 && dirs.length < units) {
+    const next: string[] = [];
+    for (const dir of dirs) {
+      for (const entry of sortedEntries(join(root, dir))) {
+        const rel = dir ? `${dir}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) next.push(rel);
+        else if (entry.isFile()) files.push(rel);
       }
-    } else if (/\.zip$/i.test(arg)) {
-      yield* await readZip(arg, readFileSync(absolute), wanted);
-    } else if (/\.(tar\.gz|tgz)$/i.test(arg)) {
-      yield* await readTar(arg, readFileSync(absolute), wanted);
-    } else if (info.isFile()) {
-      yield { file: arg, ...whoFrom(arg.split('\\').join('/')), bytes: readCapped(absolute) };
     }
+    dirs = next;
+  }
+  return { dirs, files };
+}
+
+/** Every file under root/dir, relative to root, not following symlinks (a pull is untrusted). */
+export function* filesUnder(root: string, dir: string): Generator<string> {
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) yield* filesUnder(root, rel);
+    else if (entry.isFile()) yield rel;
   }
 }
 
-function* walk(dir: string): Generator<string> {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile()) yield path;
-  }
+/** A pulled file under a folder given as `arg`, by its path relative to that folder. */
+export function readPulled(root: string, arg: string, rel: string): Pulled {
+  return { file: join(arg, rel), ...whoFrom(rel), bytes: readCapped(join(root, rel)) };
 }
 
-/** Opens once, checks the size before allocating, reads exactly that many bytes. */
+function sortedEntries(dir: string) {
+  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Opens once and reads; a file that fills the first 64 KB (preferences are a few hundred bytes) has its
+ * size checked before anything is allocated for it, and is then read exactly.
+ */
 function readCapped(path: string): Buffer | { problem: string } {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
+    const first = readSync(fd, scratch, 0, scratch.length, 0);
+    if (first < scratch.length) return Buffer.from(scratch.subarray(0, first));
     const { size } = fstatSync(fd);
     if (size > MAX_PULLED_BYTES) return { problem: `${size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
     const bytes = Buffer.allocUnsafe(size);

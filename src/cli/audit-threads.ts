@@ -1,0 +1,103 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Audited, Finding } from '../audit/audit.js';
+import type { User } from '../fleet/model.js';
+
+/** A folder with at least this many subfolders near its top is audited by threads, a share of folders each. */
+export const THREADED_FOLDERS = 256;
+const FOLDERS_PER_BATCH = 32;
+const FILES_PER_BATCH = 256;
+
+export interface AuditSetup {
+  fleetFile: string;
+  fleetBytes: Uint8Array;
+  /** Whether the report lists every file audited (junit, html), or only counts them. */
+  listAudited: boolean;
+}
+
+export interface Batch {
+  type: 'batch';
+  id: number;
+  root: string;
+  arg: string;
+  dirs: string[];
+  files: string[];
+}
+
+/** The directory users a batch's files belong to, sent on request: threads do not hold the directory. */
+export interface UsersReply {
+  type: 'users';
+  id: number;
+  users: User[];
+}
+
+export type WorkerMessage =
+  | { type: 'need'; id: number; names: string[] }
+  | { type: 'done'; id: number; findings: Finding[]; audited: Audited[]; files: number; hosts: string[]; users: string[] };
+
+/** What an audit has found so far, from any thread. */
+export class Tally {
+  readonly findings: Finding[] = [];
+  readonly audited: Audited[] = [];
+  readonly hosts = new Set<string>();
+  readonly users = new Set<string>();
+  files = 0;
+  readonly listAudited: boolean;
+  constructor(listAudited: boolean) {
+    this.listAudited = listAudited;
+  }
+
+  add(result: { findings: Finding[]; audited: Audited }, host: string | null, user: string | null): void {
+    this.files++;
+    this.findings.push(...result.findings);
+    if (this.listAudited) this.audited.push(result.audited);
+    if (host) this.hosts.add(host);
+    if (user) this.users.add(`${host}/${user}`);
+  }
+}
+
+/**
+ * Audits the files under `dirs` and `files` (relative to root) with worker threads: each walks, reads, parses
+ * and checks its share, so both cores work and no file is read twice. Findings come back to the tally.
+ */
+export async function auditInThreads(setup: AuditSetup, root: string, arg: string, plan: { dirs: string[]; files: string[] }, usersByName: ReadonlyMap<string, User>, tally: Tally, onProgress: (folders: number) => void, threads = availableParallelism()): Promise<void> {
+  const batches: Omit<Batch, 'type' | 'id' | 'root' | 'arg'>[] = [];
+  for (let i = 0; i < plan.files.length; i += FILES_PER_BATCH) batches.push({ dirs: [], files: plan.files.slice(i, i + FILES_PER_BATCH) });
+  for (let i = 0; i < plan.dirs.length; i += FOLDERS_PER_BATCH) batches.push({ dirs: plan.dirs.slice(i, i + FOLDERS_PER_BATCH), files: [] });
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, batches.length)) }, () => new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 16 } }));
+  let next = 0;
+  let done = 0;
+  let folders = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const send = (worker: Worker) => {
+        if (next < batches.length) worker.postMessage({ type: 'batch', id: next, root, arg, ...batches[next++]! } satisfies Batch);
+      };
+      for (const worker of workers) {
+        worker.on('error', reject);
+        worker.on('exit', (code) => code !== 0 && reject(new Error(`an audit thread stopped (exit code ${code})`)));
+        worker.on('message', (message: WorkerMessage) => {
+          if (message.type === 'need') {
+            const users = message.names.map((name) => usersByName.get(name)).filter((u): u is User => u !== undefined);
+            worker.postMessage({ type: 'users', id: message.id, users } satisfies UsersReply);
+            return;
+          }
+          tally.files += message.files;
+          tally.findings.push(...message.findings);
+          if (tally.listAudited) tally.audited.push(...message.audited);
+          for (const host of message.hosts) tally.hosts.add(host);
+          for (const user of message.users) tally.users.add(user);
+          folders += batches[message.id]!.dirs.length;
+          onProgress(folders);
+          if (++done === batches.length) resolve();
+          else send(worker);
+        });
+        // Two batches each: one is read from disk while the other waits for its users.
+        send(worker);
+        send(worker);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { progress } from '../src/cli/progress.js';
+import type { Io } from '../src/cli/io.js';
+import { writeBinaryPlist } from '../src/plist/write-binary.js';
+import { writeXmlPlist } from '../src/plist/write-xml.js';
+import { HEADER, listTree, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { makePki } from './helpers/pki.js';
+
+// What makes 100,000 users fast (threads, streaming, the manifest written as it goes) must not change a
+// byte: every test here builds or audits the same input with and without threads (MDMGEN_THREADS) and
+// compares. The figures themselves come from `npm run bench`, never from a test.
+
+const USERS = 700;
+
+function directoryFleet(extra = ''): string {
+  const dir = tempDir();
+  const departments = ['Engineering', 'Legal', 'Sales', ''];
+  let csv = 'sAMAccountName,mail,userPrincipalName,department\r\n';
+  for (let i = 0; i < USERS; i++) csv += `user${i},user${i}@example.com,user${i}@CORP.EXAMPLE.COM,${departments[i % 4]}\r\n`;
+  writeFileSync(join(dir, 'users.csv'), csv);
+  return writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: sAMAccountName, email: mail, upn: userPrincipalName, group: department } }
+preferences:
+  com.microsoft.Messenger: { DisallowSave: true, HideTimeStamp: { value: false, manage: once } }
+  com.microsoft.MessengerDaemon: { RTCConfigurationMode: manual, RTCServerAddress: lcs.example.com, RTCTransport: tls, UserSIPID: "{{email}}" }
+accounts:
+  - { type: jabber, host: ichat.example.com, authentication: kerberos, user: "{{user}}@example.com" }
+groups:
+  Engineering: { preferences: { com.microsoft.Messenger: { DisallowSave: false } } }
+  Legal: {}
+  Sales: {}
+${extra}`, dir);
+}
+
+function buildWith(fleet: string, threads: number): { out: string; stdout: string } {
+  const out = join(tempDir(), 'build');
+  const run = mdmgen(['build', fleet, '-o', out], { env: { MDMGEN_THREADS: String(threads) } });
+  assert.equal(run.code, 0, run.stderr);
+  return { out, stdout: run.stdout };
+}
+
+test('a build with worker threads writes exactly the bytes of a build without', () => {
+  const fleet = directoryFleet();
+  const alone = buildWith(fleet, 0);
+  const threaded = buildWith(fleet, 2);
+  const shown = (stdout: string) => stdout.replace(/mdmgen-test-\w+/g, 'TMP');
+  assert.equal(shown(threaded.stdout), shown(alone.stdout));
+  assert.match(alone.stdout, new RegExp(`\\(${USERS} of them per-user\\)`));
+  assert.deepEqual(snapshotTree(threaded.out), snapshotTree(alone.out));
+});
+
+test('signed with threads, every profile is the same signed bytes (RSA is deterministic)', () => {
+  const pki = makePki();
+  const fleet = directoryFleet(`signing: { certificate: ${pki.path('leaf.pem')}, key: ${pki.path('leaf.key')}, chain: [${pki.path('int.pem')}] }\n`);
+  const alone = buildWith(fleet, 0);
+  const threaded = buildWith(fleet, 2);
+  assert.deepEqual(snapshotTree(threaded.out), snapshotTree(alone.out));
+  const der = readFileSync(join(threaded.out, 'profiles/users/user7.mobileconfig'));
+  assert.equal(der[0], 0x30, 'a DER SEQUENCE: the profile is signed');
+});
+
+test('manifest.json, written as the build goes, is JSON.stringify(manifest, null, 2) listing every file in path order', () => {
+  const { out } = buildWith(directoryFleet(), 2);
+  const text = readFileSync(join(out, 'manifest.json'), 'utf8');
+  const manifest = JSON.parse(text) as { artifacts: { path: string; sha256: string }[] };
+  assert.equal(text, `${JSON.stringify(manifest, null, 2)}\n`);
+  const paths = manifest.artifacts.map((a) => a.path);
+  assert.deepEqual(paths, [...paths].sort());
+  assert.deepEqual(paths, listTree(out).filter((p) => p !== 'manifest.json'));
+});
+
+test('the library\'s planBuild and the streaming CLI build agree byte for byte', async () => {
+  const fleetFile = directoryFleet();
+  const mdmgenLib = await import('../src/index.js');
+  const { loadPolicy } = await import('../src/cli/load.js');
+  const io = { cwd: process.cwd(), env: {}, stdout: () => undefined, stderr: () => undefined, stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date() } as Io;
+  const loaded = await loadPolicy(io, fleetFile);
+  const plan = await mdmgenLib.planBuild({ fleet: loaded.fleet!, catalog: mdmgenLib.loadCatalog(), fleetBytes: loaded.bytes!, users: loaded.users!, plistFormat: 'xml', version: '0.1.0' });
+  const { out } = buildWith(fleetFile, 2);
+  const tree = snapshotTree(out);
+  assert.equal(Buffer.from(tree['manifest.json']!, 'hex').toString(), plan.manifest.toString());
+  for (const a of plan.artifacts) assert.equal(tree[a.path], a.bytes.toString('hex'), a.path);
+});
+
+test('a user whose name is another\'s plus a payload suffix would share an identifier: exit 2, nothing written', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users.csv'), 'name,mail\nalice,a@example.com\nalice.com.microsoft.MessengerDaemon,b@example.com\n');
+  const fleet = writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: name, email: mail } }
+preferences:
+  com.microsoft.MessengerDaemon: { UserSIPID: "{{email}}" }
+`, dir);
+  const out = join(dir, 'out');
+  const run = mdmgen(['build', fleet, '-o', out]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /profiles\/users\/alice\.mobileconfig and profiles\/users\/alice\.com\.microsoft\.MessengerDaemon\.mobileconfig would share the identifier com\.example\.im\.preferences\.user\.alice\.com\.microsoft\.MessengerDaemon/);
+  assert.match(run.stderr, /build\/duplicate-identifier/);
+  assert.deepEqual(listTree(dir).filter((p) => p.startsWith('out')), []);
+});
+
+test('two accounts whose hosts make one identifier (im.example.com, im-example.com) are refused: exit 2', () => {
+  const fleet = writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: name } }
+accounts:
+  - { type: jabber, host: im.example.com, authentication: kerberos }
+  - { type: jabber, host: im-example.com, authentication: kerberos }
+`);
+  writeFileSync(join(fleet, '..', 'users.csv'), 'name\nbob\n');
+  const run = mdmgen(['build', fleet, '-o', join(tempDir(), 'out')]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /would hold the identifier com\.example\.im\.preferences\.user\.bob\.account\.jabber\.im-example-com twice/);
+});
+
+function pulledTree(hosts: number, format: 'xml' | 'binary'): string {
+  const root = tempDir();
+  const write = format === 'binary' ? writeBinaryPlist : writeXmlPlist;
+  for (let i = 0; i < hosts; i++) {
+    const prefs = join(root, `MAC-${String(i).padStart(3, '0')}`, 'Users', `user${i}`, 'Library', 'Preferences', 'Microsoft');
+    mkdirSync(prefs, { recursive: true });
+    writeFileSync(join(prefs, 'com.microsoft.Messenger.plist'), write({ DisallowSave: i % 7 !== 0, HideTimeStamp: false, ...(i % 11 === 0 && { DisalowSave: true }) }));
+    writeFileSync(join(prefs, 'com.microsoft.MessengerDaemon.plist'), i % 13 === 0 ? Buffer.from('bplist00 broken') : write({ RTCConfigurationMode: 1, RTCServerAddress: 'lcs.example.com', RTCTransport: i % 5 === 0 ? 2 : 4, UserSIPID: `user${i}@example.com` }));
+  }
+  writeFileSync(join(root, 'stray.plist'), 'not a preference domain');
+  return root;
+}
+
+test('an audit shared among threads reports exactly what one thread reports, in every format', () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  for (const format of ['json', 'junit', 'csv', 'sarif', 'stylish']) {
+    const alone = mdmgen(['audit', fleet, tree, '--format', format], { env: { MDMGEN_THREADS: '0' } });
+    const threaded = mdmgen(['audit', fleet, tree, '--format', format], { env: { MDMGEN_THREADS: '2' } });
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.equal(threaded.code, 1, threaded.stderr);
+    assert.equal(threaded.stdout, alone.stdout, format);
+  }
+  const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
+  assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
+});
+
+function fakeIo(tty: boolean): Io & { err: string[] } {
+  const err: string[] = [];
+  return { err, cwd: '/', env: {}, stdout: () => undefined, stderr: (t) => void err.push(t), stdoutIsTTY: false, stderrIsTTY: tty, now: () => new Date(0) };
+}
+
+test('the progress bar shows done, total and an ETA on a terminal, at most ten times a second, and clears itself', () => {
+  const io = fakeIo(true);
+  let now = 0;
+  const bar = progress(io, 'user profiles', 100_000, () => now);
+  now = 2000;
+  bar.update(25_000);
+  now = 2050;
+  bar.update(26_000); // within 100 ms: not drawn
+  now = 4000;
+  bar.update(50_000);
+  bar.finish();
+  assert.equal(io.err.length, 3);
+  assert.equal(io.err[0], '\r[######..................] 25,000/100,000 user profiles 2.0 s, 6 s left\x1b[K');
+  assert.match(io.err[1]!, /\[############\.{12}\] 50,000\/100,000 user profiles 4\.0 s, 4 s left/);
+  assert.equal(io.err[2], '\r\x1b[K');
+});
+
+test('no progress bar when stderr is not a terminal, or for a small run', () => {
+  for (const [tty, total] of [[false, 100_000], [true, 10]] as const) {
+    const io = fakeIo(tty);
+    const bar = progress(io, 'plists', total, () => 5000);
+    bar.update(total / 2);
+    bar.finish();
+    assert.deepEqual(io.err, []);
+  }
+});

@@ -233,3 +233,24 @@ test('secrets: the sentinel appears only in the payloads that need it, never in 
     assert.doesNotMatch(run.stdout + run.stderr, /SENTINEL/);
   }
 });
+
+test('a template renders exactly as Handlebars renders it (strict, no escaping), without its runtime', async () => {
+  const { default: fc } = await import('fast-check');
+  const { default: Handlebars } = await import('handlebars');
+  const { render, templateProblem } = await import('../src/fleet/templates.js');
+  const variables = ['user', 'email', 'upn'];
+  const piece = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\t', '@', '.', '\\', '{', '}', '&', '<', 'é', '😀'), maxLength: 6 }),
+    fc.tuple(fc.constantFrom('{{', '{{~', '{{{', '{{~{'), fc.constantFrom(...variables), fc.constantFrom('}}', '~}}')).map(([open, name, close]) => (open.endsWith('{{{') || open === '{{~{' ? `${open}${name}}${close}` : `${open}${name}${close}`)),
+  );
+  const values = fc.record({ user: fc.string({ maxLength: 8 }), email: fc.string({ maxLength: 8 }), upn: fc.string({ maxLength: 8 }) });
+  let compared = 0;
+  fc.assert(fc.property(fc.array(piece, { maxLength: 6 }), values, (pieces, row) => {
+    const text = pieces.join('');
+    if (templateProblem(text, variables) !== undefined) return;
+    const reference = Handlebars.create().compile(text, { strict: true, noEscape: true, knownHelpersOnly: true })(row);
+    assert.equal(render(text, row), reference, JSON.stringify(text));
+    compared++;
+  }), { numRuns: 2000 });
+  assert.ok(compared > 500, `only ${compared} valid templates compared`);
+});

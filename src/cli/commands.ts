@@ -79,9 +79,9 @@ export async function build(io: Io, file: string, options: { output?: string; pl
       const manifest = new ManifestText(input, plan.artifacts);
       for (const a of plan.artifacts) stage.write(a.path, a.bytes, a.mode);
       stage.manifest(manifest.start());
-      await makeUserProfiles(input, plan.users, identity && { identity, ...(signingTime && { signingTime }) }, (a) => {
-        stage.write(a.path, a.bytes);
-        stage.manifest(manifest.add(a.entry));
+      await makeUserProfiles(input, plan.users, identity && { identity, ...(signingTime && { signingTime }) }, (profile) => {
+        stage.write(profile.path, profile.bytes);
+        stage.manifest(manifest.add(profile.path, profile.manifest));
       }, { onProgress: (done) => bar.update(done), ...(io.env.MDMGEN_THREADS !== undefined && { threads: Number(io.env.MDMGEN_THREADS) }) });
       stage.manifest(manifest.end());
     });

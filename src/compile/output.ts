@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Artifact } from './plan.js';
 
 export class OutputError extends Error {}
@@ -131,9 +131,13 @@ class StagingFolder implements Stage {
   }
 
   write(path: string, bytes: Uint8Array, mode: 0o644 | 0o755 = 0o644): void {
-    // Names come from user data (group and user names): never let one resolve outside the folder.
-    const full = resolve(this.root, ...path.split('/'));
-    if (!full.startsWith(this.root + sep) || path.includes('\0') || path === MANIFEST_PART) throw new OutputError(`refusing to write ${JSON.stringify(path)} outside the output folder`);
+    // Names come from user data (group and user names): never let one lead outside the folder. Checked by
+    // segment rather than with path.resolve, which costs more than the write on a 100,000-file build.
+    const segments = path.split('/');
+    if (path === MANIFEST_PART || path.includes('\0') || path.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+      throw new OutputError(`refusing to write ${JSON.stringify(path)} outside the output folder`);
+    }
+    const full = join(this.root, path);
     const folder = dirname(full);
     if (!this.folders.has(folder)) {
       mkdirSync(folder, { recursive: true, mode: 0o755 });

@@ -107,7 +107,7 @@ export async function planBuild(input: BuildInput): Promise<BuildPlan> {
   const shared = await planShared(input);
   const manifest = new ManifestText(input, shared.artifacts);
   const users = shared.users.map((target) => userArtifact(input, target));
-  const text = [manifest.start(), ...users.map((a) => manifest.add(a.entry)), manifest.end()].join('');
+  const text = [manifest.start(), ...users.map((a) => manifest.add(a.path, manifestEntryText(a.entry))), manifest.end()].join('');
   const artifacts = [...shared.artifacts, ...users].sort((a, b) => (a.path < b.path ? -1 : 1));
   return { artifacts, manifest: Buffer.from(text), diagnostics: shared.diagnostics };
 }
@@ -216,21 +216,26 @@ export class ManifestText {
     return JSON.stringify(head, null, 2).replace(/\]\n\}$/, '');
   }
 
-  /** The text for this entry, after every shared entry that sorts before it. */
-  add(entry: ManifestEntry): string {
+  /** The text for an entry (as manifestEntryText wrote it), after every shared entry that sorts before it. */
+  add(path: string, entryText: string): string {
     let text = '';
-    while (this.pending.length && this.pending.at(-1)!.path < entry.path) text += this.entry(this.pending.pop()!);
-    return text + this.entry(entry);
+    while (this.pending.length && this.pending.at(-1)!.path < path) text += this.entry(manifestEntryText(this.pending.pop()!));
+    return text + this.entry(entryText);
   }
 
   end(): string {
-    const rest = this.pending.splice(0).reverse().map((e) => this.entry(e)).join('');
+    const rest = this.pending.splice(0).reverse().map((e) => this.entry(manifestEntryText(e))).join('');
     return `${rest}${this.count ? '\n  ]' : ']'}\n}\n`;
   }
 
-  private entry(entry: ManifestEntry): string {
-    return `${this.count++ ? ',' : ''}\n    ${JSON.stringify(entry, null, 2).replace(/\n/g, '\n    ')}`;
+  private entry(text: string): string {
+    return `${this.count++ ? ',' : ''}\n    ${text}`;
   }
+}
+
+/** An entry as it sits in manifest.json's artifacts; made where the entry is, a build thread included. */
+export function manifestEntryText(entry: ManifestEntry): string {
+  return JSON.stringify(entry, null, 2).replace(/\n/g, '\n    ');
 }
 
 async function installPointArtifacts(input: BuildInput, built: readonly Artifact[], program: readonly ProgramFile[]): Promise<{ artifacts: Artifact[] } | { problems: Diagnostic[] }> {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { User } from '../fleet/model.js';
 import type { SigningIdentity } from '../pki/identity.js';
-import { userArtifact, type Artifact, type BuildInput, type ManifestEntry, type UserTarget } from './plan.js';
+import { manifestEntryText, userArtifact, type BuildInput, type UserTarget } from './plan.js';
 
 /** Below this many users, starting threads (about 60 ms each, to load the compiler) costs more than it saves. */
 const THREAD_THRESHOLD = 2000;
@@ -41,7 +41,16 @@ export interface ChunkResult {
   /** Every profile's bytes, one after another. */
   bytes: ArrayBuffer;
   lengths: number[];
-  entries: ManifestEntry[];
+  paths: string[];
+  /** Each profile's manifest entry, as manifestEntryText writes it. */
+  manifest: string[];
+}
+
+/** A made profile: where it goes, its bytes, and its manifest entry's text. */
+export interface MadeProfile {
+  path: string;
+  bytes: Buffer;
+  manifest: string;
 }
 
 /**
@@ -50,11 +59,12 @@ export interface ChunkResult {
  * a thread gets a new chunk only when few are waiting to be written, so memory stays flat however many
  * users there are. MDMGEN_THREADS sets the number of threads (0: none).
  */
-export async function makeUserProfiles(input: BuildInput, targets: readonly UserTarget[], signing: Signing | undefined, sink: (artifact: Artifact) => void, options: { threads?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+export async function makeUserProfiles(input: BuildInput, targets: readonly UserTarget[], signing: Signing | undefined, sink: (profile: MadeProfile) => void, options: { threads?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
   const threads = options.threads ?? (targets.length >= THREAD_THRESHOLD ? Math.max(1, availableParallelism()) : 0);
   if (threads === 0) {
     targets.forEach((target, i) => {
-      sink(userArtifact(input, target));
+      const { path, bytes, entry } = userArtifact(input, target);
+      sink({ path, bytes, manifest: manifestEntryText(entry) });
       if ((i + 1) % CHUNK === 0) options.onProgress?.(i + 1);
     });
     options.onProgress?.(targets.length);
@@ -95,12 +105,12 @@ export async function makeUserProfiles(input: BuildInput, targets: readonly User
       };
       const write = (result: ChunkResult) => {
         let at = 0;
-        result.entries.forEach((entry, i) => {
+        result.paths.forEach((path, i) => {
           const bytes = Buffer.from(result.bytes, at, result.lengths[i]!);
           at += bytes.length;
-          sink({ path: entry.path, bytes, entry });
+          sink({ path, bytes, manifest: result.manifest[i]! });
         });
-        users += result.entries.length;
+        users += result.paths.length;
         options.onProgress?.(users);
       };
       for (const worker of workers) {

@@ -3,7 +3,7 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import { readCertificates } from '../pki/certificates.js';
 import { signer } from '../pki/cms.js';
-import { userArtifact, type BuildInput } from './plan.js';
+import { manifestEntryText, userArtifact, type BuildInput } from './plan.js';
 import type { Chunk, ChunkResult, WorkerSetup } from './user-profiles.js';
 
 // A build thread: makes the per-user profiles of each chunk it is sent (see user-profiles.ts).
@@ -24,6 +24,6 @@ parentPort!.on('message', ({ index, targets }: Chunk) => {
   const bytes = Buffer.concat(artifacts.map((a) => a.bytes));
   // A fresh ArrayBuffer of exactly these bytes, handed over rather than copied.
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  const result: ChunkResult = { index, bytes: buffer as ArrayBuffer, lengths: artifacts.map((a) => a.bytes.length), entries: artifacts.map((a) => a.entry) };
+  const result: ChunkResult = { index, bytes: buffer as ArrayBuffer, lengths: artifacts.map((a) => a.bytes.length), paths: artifacts.map((a) => a.path), manifest: artifacts.map((a) => manifestEntryText(a.entry)) };
   parentPort!.postMessage(result, [buffer as ArrayBuffer]);
 });

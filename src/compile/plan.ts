@@ -483,6 +483,7 @@ function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnosti
   const diagnostics: Diagnostic[] = [];
   const byName = new Map(users.map((u) => [u.name, u]));
   const byFolded = new Map<string, string>();
+  const suffixesOf = new Map<Policy, string[]>();
   const accountSuffixes = fleet.accounts.map((a) => `.account.${a.type}.${slugify(a.host)}`);
   const twice = accountSuffixes.find((s, i) => accountSuffixes.indexOf(s) !== i);
   if (twice && users[0]) diagnostics.push(problem(file, `${users[0].path} would hold the identifier ${fleet.organization.identifier}.preferences.user.${users[0].name}${twice} twice: two accounts share a type and a host`));
@@ -491,8 +492,13 @@ function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnosti
     const clash = byFolded.get(folded);
     if (clash !== undefined) diagnostics.push(problem(file, `${u.path} and ${clash} are one file on a case-insensitive disk`));
     byFolded.set(folded, u.path);
-    const domains = [...policyFor(fleet, u.user)].filter(([, settings]) => settings.size > 0).map(([domain]) => `.${domain}`);
-    for (const suffix of [...domains, ...accountSuffixes]) {
+    const policy = policyFor(fleet, u.user);
+    let suffixes = suffixesOf.get(policy);
+    if (!suffixes) {
+      suffixes = [...[...policy].filter(([, settings]) => settings.size > 0).map(([domain]) => `.${domain}`), ...accountSuffixes];
+      suffixesOf.set(policy, suffixes);
+    }
+    for (const suffix of suffixes) {
       const other = byName.get(u.name + suffix);
       if (other) diagnostics.push(problem(file, `${u.path} and ${other.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${other.name}`));
     }

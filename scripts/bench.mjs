@@ -226,7 +226,7 @@ for (let i = 0; i < 20000; i++) readPlist(xml);
 const xmlParseUs = Number(process.hrtime.bigint() - parseStart) / 1e3 / 20000;
 
 // The table.
-const s = (x) => `${x.toFixed(2)} s`;
+const s = (x) => (Number.isNaN(x) ? '-' : `${x.toFixed(2)} s`);
 const mb = (x) => (Number.isNaN(x) ? '-' : `${x.toFixed(0)} MB`);
 const per = (x, n, unit = 'µs') => `${((x / n) * 1e6).toFixed(0)} ${unit}`;
 const row = (cells) => `| ${cells.join(' | ')} |`;

@@ -229,9 +229,20 @@ test('secrets: the sentinel appears only in the payloads that need it, never in 
   assert.deepEqual(holding, ['out/profiles/users/anna.mobileconfig', 'out/profiles/users/jdoe.mobileconfig']);
   const jdoe = untag(loadWithPlistlib(join(out, 'profiles/users/jdoe.mobileconfig'))) as { PayloadContent: Record<string, unknown>[] };
   assert.deepEqual(jdoe.PayloadContent.map((p) => p.JabberPassword ?? p.AIMPassword), [SENTINEL, `${SENTINEL}-file`]);
-  for (const run of [good, mdmgen(['validate', fleet, '--format', 'json'], { env }), mdmgen(['build', fleet, '-o', join(dir, 'file.txt', 'x')], { env })]) {
-    assert.doesNotMatch(run.stdout + run.stderr, /SENTINEL/);
-  }
+  // Every command and format that reads this fleet, an error path (an output under a file), and a build on
+  // threads: none prints the secret.
+  const formats = ['stylish', 'json', 'sarif', 'junit', 'csv', 'html'];
+  const threaded = join(dir, 'threaded');
+  const runs = [
+    good,
+    ...formats.map((format) => mdmgen(['validate', fleet, '--format', format], { env })),
+    ...formats.map((format) => mdmgen(['audit', fleet, out, '--format', format], { env })),
+    mdmgen(['build', fleet, '-o', join(dir, 'file.txt', 'x')], { env }),
+    mdmgen(['build', fleet, '-o', threaded, '--plist-format', 'binary'], { env: { ...env, MDMGEN_THREADS: '2' } }),
+    mdmgen(['verify', join(out, 'profiles/users/jdoe.mobileconfig')], { env }),
+  ];
+  for (const run of runs) assert.doesNotMatch(run.stdout + run.stderr, /SENTINEL/);
+  assert.deepEqual(listTree(threaded).filter((f) => readFileSync(join(threaded, f)).includes('SENTINEL')), ['profiles/users/anna.mobileconfig', 'profiles/users/jdoe.mobileconfig']);
 });
 
 test('a template renders exactly as Handlebars renders it (strict, no escaping), without its runtime', async () => {

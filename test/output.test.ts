@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN, EXAMPLE, exampleCopy, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
@@ -103,4 +103,51 @@ test('an output folder that is a symlink is replaced as a link; its target is ne
   assert.equal(build(EXAMPLE, join(dir, 'build')).code, 0);
   assert.deepEqual(readdirSync(target), ['passwd']);
   assert.ok(existsSync(join(dir, 'build', 'manifest.json')));
+});
+
+/** A tmpfs of this size mounted for the test (root only); undefined where mounting is not allowed. */
+function smallDisk(options: string): string | undefined {
+  const dir = tempDir();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' }).status === 0;
+  return mounted ? dir : undefined;
+}
+
+const canMount = (() => {
+  const probe = process.getuid?.() === 0 ? smallDisk('size=16k') : undefined;
+  if (probe) spawnSync('umount', [probe]);
+  return probe !== undefined;
+})();
+
+test('a full disk: exit 2 saying so, the previous build kept byte for byte, no partial file', { skip: !canMount && 'needs root to mount a small tmpfs' }, () => {
+  const disk = smallDisk('size=2m')!;
+  try {
+    const out = join(disk, 'build');
+    assert.equal(build(EXAMPLE, out).code, 0);
+    const before = snapshotTree(out);
+    // Leave 32 KB free: less than a second copy of the build needs.
+    const { bavail, bsize } = statfsSync(disk);
+    writeFileSync(join(disk, 'filler'), Buffer.alloc(bavail * bsize - 32 * 1024));
+    const run = build(EXAMPLE, out);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /io\/write-failed/);
+    assert.match(run.stderr, /the disk is full/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.deepEqual(readdirSync(disk).sort(), ['build', 'filler']);
+    assert.deepEqual(snapshotTree(out), before);
+  } finally {
+    spawnSync('umount', [disk]);
+  }
+});
+
+test('a read-only disk: exit 2 saying so, nothing written', { skip: !canMount && 'needs root to mount a small tmpfs' }, () => {
+  const disk = smallDisk('ro,size=1m')!;
+  try {
+    const run = build(EXAMPLE, join(disk, 'build'));
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /read-only/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.deepEqual(readdirSync(disk), []);
+  } finally {
+    spawnSync('umount', [disk]);
+  }
 });

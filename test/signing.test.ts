@@ -245,3 +245,14 @@ test('the README\'s signing steps: make the test PKI, build examples/signed, ver
     assert.ok(opensslVerify(file, join(examples, 'pki', 'root.pem')).ok);
   }
 });
+
+test('the signing key never reaches the output: no file written holds a private key or the key\'s bytes', () => {
+  const signed = build(signing());
+  assert.equal(signed.code, 0, signed.stderr);
+  const keyDer = execFileSync('openssl', ['pkey', '-in', p('leaf.key'), '-outform', 'DER']);
+  for (const file of listTree(signed.out)) {
+    const bytes = readFileSync(join(signed.out, file));
+    assert.doesNotMatch(bytes.toString('latin1'), /PRIVATE KEY/, file);
+    assert.equal(bytes.indexOf(keyDer.subarray(-64)), -1, `${file} holds the key's bytes`);
+  }
+});

@@ -1,11 +1,12 @@
 // npm run bench [-- --users N] (the last script of the chain, so the arguments reach it): measures,
 // never asserts. On a synthetic fleet of N users (default 100,000): builds (unsigned, RSA-2048-signed,
-// EC-signed) and audits (binary and XML pulls), each next to a reference measured in the same run: the file-system floor (the same bytes written and nothing else), the signing
-// bound (`openssl speed -multi <cores> rsa2048`) and a Python plistlib audit of the same tree. Also startup
+// EC-signed) and audits (binary and XML pulls), each next to a reference measured in the same run: the
+// file-system floor (the same bytes written and nothing else), the signing bound (`openssl speed -multi
+// <cores> rsa2048`), a Python plistlib audit of the same tree and the audit's I/O floor. Also startup
 // (`--help` against `node -e 0`), the bundled example, peak RSS at N/10 and N, determinism of the N build
-// (two builds, same bytes), manifest completeness, and a sample of signatures checked by `openssl cms -verify`.
-// Nothing is deleted until the end: on ext4, files created right after a large delete were measured at up
-// to five times their usual cost, which would make every later figure noise.
+// (two builds, same bytes), manifest completeness, and a sample of signatures checked by `openssl cms
+// -verify`. Nothing is deleted until the end: on ext4, files created right after a large delete were
+// measured at up to five times their usual cost, which would make every later figure noise.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -134,6 +134,15 @@ test('a full disk: exit 2 saying so, the previous build kept byte for byte, no p
     assert.doesNotMatch(run.stderr, /\n\s+at /);
     assert.deepEqual(readdirSync(disk).sort(), ['build', 'filler']);
     assert.deepEqual(snapshotTree(out), before);
+
+    // The same with per-user profiles made on threads: the error stops them, and nothing is left.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'users.csv'), `name,mail\n${Array.from({ length: 300 }, (_, i) => `u${i},u${i}@example.com`).join('\n')}\n`);
+    const fleet = writeFleet('mdmgen: 1\norganization: { name: X, identifier: com.example.x }\ndirectory: { file: users.csv, columns: { user: name, email: mail } }\npreferences:\n  com.microsoft.MessengerDaemon: { UserSIPID: "{{email}}" }\n', dir);
+    const threaded = mdmgen(['build', fleet, '-o', join(disk, 'users')], { env: { MDMGEN_THREADS: '2' } });
+    assert.equal(threaded.code, 2, threaded.stderr);
+    assert.match(threaded.stderr, /the disk is full/);
+    assert.deepEqual(readdirSync(disk).sort(), ['build', 'filler']);
   } finally {
     spawnSync('umount', [disk]);
   }

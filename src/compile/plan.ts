@@ -74,7 +74,7 @@ interface Target {
   identifier: string;
   scope: 'System' | 'User';
   policy: Policy;
-  /** The group's policy before rendering: the domains policy shares with it are alike for every user. */
+  /** The user's group policy before rendering: a domain `policy` shares with it has no template, so every user of the group gets the same. */
   unrendered?: Policy;
   accounts: readonly Account[];
 }

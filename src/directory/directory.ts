@@ -34,6 +34,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   const users: User[] = [];
   const seen = new Map<string, User>();
   let indexOf: Record<string, number> | undefined;
+  let unknownColumn = false;
   let start = 0;
   // Each row is turned into a user as the parser reaches it (on_record answers null, so the parser keeps
   // nothing): 100,000 rows never exist as records and users at once.
@@ -44,7 +45,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
       indexOf = columnsOf(record);
       return null;
     }
-    if (diagnostics.some((d) => d.code === 'directory/unknown-column')) return null;
+    if (unknownColumn) return null;
     const values = Object.fromEntries(Object.entries(indexOf).map(([variable, index]) => [variable, record[index] ?? '']));
     const name = values.user ?? '';
     if (name.trim() === '') {
@@ -71,6 +72,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     for (const [variable, column] of Object.entries(spec.columns)) {
       found[variable] = header.indexOf(column);
       if (found[variable] >= 0) continue;
+      unknownColumn = true;
       const known = `${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`;
       diagnostics.push({
         code: 'directory/unknown-column', severity: CODES['directory/unknown-column'],

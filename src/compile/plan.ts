@@ -481,26 +481,30 @@ function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnosti
   const { fleet } = input;
   const file = fleet.file;
   const diagnostics: Diagnostic[] = [];
-  const byName = new Map(users.map((u) => [u.name, u]));
-  const byFolded = new Map<string, string>();
-  const suffixesOf = new Map<Policy, string[]>();
   const accountSuffixes = fleet.accounts.map((a) => `.account.${a.type}.${slugify(a.host)}`);
   const twice = accountSuffixes.find((s, i) => accountSuffixes.indexOf(s) !== i);
   if (twice && users[0]) diagnostics.push(problem(file, `${users[0].path} would hold the identifier ${fleet.organization.identifier}.preferences.user.${users[0].name}${twice} twice: two accounts share a type and a host`));
+  const suffixesOf = new Map<Policy, Set<string>>();
+  const suffixes = (policy: Policy) => {
+    let known = suffixesOf.get(policy);
+    if (!known) suffixesOf.set(policy, (known = new Set([...[...policy].filter(([, settings]) => settings.size > 0).map(([domain]) => `.${domain}`), ...accountSuffixes])));
+    return known;
+  };
+  const all = [...new Set([...fleet.groups.map((g) => g.policy), fleet.base].flatMap((p) => [...suffixes(p)]))];
+  const byName = new Map(users.map((u) => [u.name, u]));
+  const byFolded = new Map<string, string>();
   for (const u of users) {
     const folded = u.path.toLowerCase();
     const clash = byFolded.get(folded);
     if (clash !== undefined) diagnostics.push(problem(file, `${u.path} and ${clash} are one file on a case-insensitive disk`));
     byFolded.set(folded, u.path);
-    const policy = policyFor(fleet, u.user);
-    let suffixes = suffixesOf.get(policy);
-    if (!suffixes) {
-      suffixes = [...[...policy].filter(([, settings]) => settings.size > 0).map(([domain]) => `.${domain}`), ...accountSuffixes];
-      suffixesOf.set(policy, suffixes);
-    }
-    for (const suffix of suffixes) {
-      const other = byName.get(u.name + suffix);
-      if (other) diagnostics.push(problem(file, `${u.path} and ${other.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${other.name}`));
+    // Looked at from the longer name: few names end with a payload's suffix, so this costs no string.
+    for (const suffix of all) {
+      if (!u.name.endsWith(suffix)) continue;
+      const shorter = byName.get(u.name.slice(0, -suffix.length));
+      if (shorter && suffixes(policyFor(fleet, shorter.user)).has(suffix)) {
+        diagnostics.push(problem(file, `${shorter.path} and ${u.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${u.name}`));
+      }
     }
   }
   return diagnostics;

@@ -34,6 +34,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   const users: User[] = [];
   const seen = new Map<string, User>();
   let indexOf: Record<string, number> | undefined;
+  let columns: [string, number][] = [];
   let unknownColumn = false;
   let start = 0;
   // Each row is turned into a user as the parser reaches it (on_record answers null, so the parser keeps
@@ -43,10 +44,11 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     start = info.bytes;
     if (!indexOf) {
       indexOf = columnsOf(record);
+      columns = Object.entries(indexOf);
       return null;
     }
     if (unknownColumn) return null;
-    const values = Object.fromEntries(Object.entries(indexOf).map(([variable, index]) => [variable, record[index] ?? '']));
+    const values = Object.fromEntries(columns.map(([variable, index]) => [variable, record[index] ?? '']));
     const name = values.user ?? '';
     if (name.trim() === '') {
       report('directory/empty-user', 'this row has no user name', line);

@@ -86,7 +86,8 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   };
 
   try {
-    parse(bytes, { bom: true, info: true, skip_empty_lines: true, relax_column_count: false, on_record: ((r: { record: string[]; info: { bytes: number } }) => row(r.record, r.info)) as unknown as () => null });
+    // on_record's context carries the byte count; `info: true` would build an object per row for it.
+    parse(bytes, { bom: true, skip_empty_lines: true, relax_column_count: false, on_record: (record: string[], context: { bytes: number }) => row(record, context) });
   } catch (error) {
     const { lines, message } = error as { lines?: number; message: string };
     report('directory/unreadable', `not a valid CSV file: ${message.replace(/^[^:]*: /, '').split(/ at line \d+/)[0]}`, lines);

@@ -16,13 +16,13 @@ export function writeXmlPlist(root: PlistValue): Buffer {
 
 type Path = (string | number)[];
 
-/** Where a value is, as $.key[0], built only for an error message: building it for every value costs a third of a build. */
+/** Where a value is, as $.key[0]: built only for an error message, never for every value written. */
 function where(path: Path): string {
   return `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}`;
 }
 
-// Strings are built by concatenation (V8 joins the pieces once, in Buffer.from): for the thousands of small
-// documents a per-user build writes, that is twice as fast as collecting parts in an array.
+// Strings are built by concatenation: V8 keeps the pieces as a rope and flattens it once, in Buffer.from,
+// which for the many small documents of a per-user build beats collecting parts in an array and joining.
 function write(value: PlistValue, indent: string, path: Path): string {
   switch (typeof value) {
     case 'string': return `${indent}<string>${escape(value, path)}</string>\n`;

@@ -24,13 +24,13 @@ test('CSV as Active Directory exports it: quotes, commas, quotes and line breaks
     'mei,mei@example.com,,last\r\n';
   const { users, diagnostics } = read(csv);
   assert.deepEqual(diagnostics, []);
-  assert.deepEqual(users!.map((u) => [u.name, u.values.email, u.group, u.line]), [
+  assert.deepEqual([...users!].map((u) => [u.name, u.values.email, u.group, u.line]), [
     ['jdoe', 'doe, john@example.com', 'Engineering', 2],
     ['anna', 'a"b@example.com', 'R&D', 3],
     ['mei', 'mei@example.com', undefined, 6],
   ]);
   const lf = read('sAMAccountName,mail,department\njdoe,j@example.com,Eng\n');
-  assert.deepEqual(lf.users!.map((u) => u.line), [2]);
+  assert.deepEqual([...lf.users!].map((u) => u.line), [2]);
 });
 
 test('a row with an empty user name is an error naming its line, after a multi-line record too', () => {
@@ -264,4 +264,24 @@ test('a template renders exactly as Handlebars renders it (strict, no escaping),
     compared++;
   }), { numRuns: 2000 });
   assert.ok(compared > 500, `only ${compared} valid templates compared`);
+});
+
+test('the packed directory gives back every row as csv-parse reads it, and finds each user by exact name', async () => {
+  const { default: fc } = await import('fast-check');
+  const { parse } = await import('csv-parse/sync');
+  const { macNameKey } = await import('../src/directory/names.js');
+  const text = (minLength: number) => fc.string({ unit: fc.constantFrom('a', 'B', ' ', ',', '"', '\n', '\r\n', 'é', 'ß', '😀', '\u0301'), minLength, maxLength: 8 });
+  const names = fc.uniqueArray(text(1).filter((n) => n.trim() !== ''), { selector: macNameKey, maxLength: 40 });
+  const quote = (cell: string) => `"${cell.replaceAll('"', '""')}"`;
+  fc.assert(fc.property(names, fc.array(fc.tuple(text(0), text(0)), { minLength: 40, maxLength: 40 }), fc.boolean(), (userNames, others, crlf) => {
+    const eol = crlf ? '\r\n' : '\n';
+    const csv = `mail,notes,sAMAccountName,department${eol}${userNames.map((name, i) => [others[i]![0], 'x', name, others[i]![1]].map(quote).join(',')).join(eol)}${eol}`;
+    const { users, diagnostics } = read(csv);
+    assert.deepEqual(diagnostics, []);
+    const reference = (parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[]).map((r) => [r.sAMAccountName, r.mail, r.department || undefined]);
+    assert.deepEqual([...users!].map((u) => [u.name, u.values.email, u.group]), reference);
+    assert.equal(users!.size, userNames.length);
+    for (const [i, name] of userNames.entries()) assert.deepEqual(users!.get(name), users!.at(i));
+    assert.equal(users!.get(`${userNames[0] ?? ''}x`), undefined);
+  }), { numRuns: 300 });
 });

@@ -28,11 +28,16 @@ export interface PulledFile {
   bytes: Buffer;
 }
 
+/** Finds a directory user by name: the Directory itself, or a Map of the users a thread was sent. */
+export interface UserLookup {
+  get(name: string): User | undefined;
+}
+
 export interface AuditContext {
   fleet: Fleet;
   source: YamlSource;
   catalog: Catalog;
-  usersByName: ReadonlyMap<string, User>;
+  usersByName: UserLookup;
 }
 
 /** Which pulled files are audited: <domain>.plist for every domain the policy or the catalogue knows. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Audited, Finding } from '../audit/audit.js';
+import type { Audited, Finding, UserLookup } from '../audit/audit.js';
 import type { User } from '../fleet/model.js';
 
 /** A folder with at least this many subfolders near its top is audited by threads, a share of folders each. */
@@ -60,7 +60,7 @@ export class Tally {
  * Audits the files under `dirs` and `files` (relative to root) with worker threads: each walks, reads, parses
  * and checks its share, so both cores work and no file is read twice. Findings come back to the tally.
  */
-export async function auditInThreads(setup: AuditSetup, root: string, arg: string, plan: { dirs: string[]; files: string[] }, usersByName: ReadonlyMap<string, User>, tally: Tally, onProgress: (folders: number) => void, threads = availableParallelism()): Promise<void> {
+export async function auditInThreads(setup: AuditSetup, root: string, arg: string, plan: { dirs: string[]; files: string[] }, usersByName: UserLookup, tally: Tally, onProgress: (folders: number) => void, threads = availableParallelism()): Promise<void> {
   const batches: Omit<Batch, 'type' | 'id' | 'root' | 'arg'>[] = [];
   for (let i = 0; i < plan.files.length; i += FILES_PER_BATCH) batches.push({ dirs: [], files: plan.files.slice(i, i + FILES_PER_BATCH) });
   for (let i = 0; i < plan.dirs.length; i += FOLDERS_PER_BATCH) batches.push({ dirs: plan.dirs.slice(i, i + FOLDERS_PER_BATCH), files: [] });

@@ -23,7 +23,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   }
   const context: AuditContext = {
     fleet, source, catalog: loadCatalog(),
-    usersByName: new Map((loaded.users ?? []).map((u) => [u.name, u])),
+    usersByName: loaded.users ?? new Map(),
   };
   const missing = missingPaths(io.cwd, paths);
   if (missing.length) {

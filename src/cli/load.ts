@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { ProgramFile } from '../install-point/install-point.js';
-import { readDirectory } from '../directory/directory.js';
+import { readDirectory, type Directory } from '../directory/directory.js';
 import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { checkFleet } from '../fleet/check.js';
 import type { Fleet, SecretRef, User } from '../fleet/model.js';
@@ -19,7 +19,7 @@ export interface Loaded {
   diagnostics: Diagnostic[];
   fleet?: Fleet;
   source?: YamlSource;
-  users?: User[];
+  users?: Directory;
   bytes?: Buffer;
 }
 

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
+import type { Directory } from '../directory/directory.js';
 import { safeName } from '../directory/names.js';
 import { CODES, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
@@ -52,7 +53,7 @@ export interface BuildInput {
   catalog: Catalog;
   fleetBytes: Uint8Array;
   /** The directory's users, when fleet.yaml has a directory. */
-  users?: readonly User[];
+  users?: Directory;
   /** Resolved passwords by account index; resolving them is the caller's I/O. */
   secrets?: ReadonlyMap<number, string>;
   /** The trust anchors, checked and deduplicated. */
@@ -89,6 +90,34 @@ export interface UserTarget {
   path: string;
 }
 
+function userTarget(user: User): UserTarget {
+  const name = safeName(user.name);
+  return { user, name, path: `profiles/users/${name}.mobileconfig` };
+}
+
+/** The users who get a profile of their own, in path order, as directory rows: each target is made when asked for. */
+export class UserTargets implements Iterable<UserTarget> {
+  private readonly directory: Directory | undefined;
+  private readonly rows: Int32Array;
+
+  constructor(directory: Directory | undefined, rows: Int32Array) {
+    this.directory = directory;
+    this.rows = rows;
+  }
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  at(index: number): UserTarget {
+    return userTarget(this.directory!.at(this.rows[index]!));
+  }
+
+  *[Symbol.iterator](): Iterator<UserTarget> {
+    for (let i = 0; i < this.rows.length; i++) yield this.at(i);
+  }
+}
+
 /**
  * Everything a build writes but the per-user profiles, which are many and alike: their targets are listed,
  * and `userArtifact` makes each one, so a caller can stream them (or spread them over threads) instead of
@@ -98,7 +127,7 @@ export interface SharedPlan {
   /** Sorted by path. */
   artifacts: Artifact[];
   /** Sorted by path. */
-  users: UserTarget[];
+  users: UserTargets;
   diagnostics: Diagnostic[];
 }
 
@@ -106,7 +135,7 @@ export interface SharedPlan {
 export async function planBuild(input: BuildInput): Promise<BuildPlan> {
   const shared = await planShared(input);
   const manifest = new ManifestText(input, shared.artifacts);
-  const users = shared.users.map((target) => userArtifact(input, target));
+  const users = Array.from(shared.users, (target) => userArtifact(input, target));
   const text = [manifest.start(), ...users.map((a) => manifest.add(a.path, manifestEntryText(a.entry))), manifest.end()].join('');
   const artifacts = [...shared.artifacts, ...users].sort((a, b) => (a.path < b.path ? -1 : 1));
   return { artifacts, manifest: Buffer.from(text), diagnostics: shared.diagnostics };
@@ -158,24 +187,35 @@ export async function planShared(input: BuildInput): Promise<SharedPlan> {
   }
   artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
 
-  const users = userTargets(fleet, input.users ?? []);
+  const users = userTargets(fleet, input.users);
   const userSecrets = fleet.accounts.some((a, i) => a.authentication === 'password' && input.secrets?.has(i));
-  const holding = [...artifacts.filter((a) => a.entry.containsSecret).map((a) => a.path), ...(userSecrets ? users.map((u) => u.path) : [])];
+  const holding = artifacts.filter((a) => a.entry.containsSecret).map((a) => a.path);
+  const shown = [...holding, ...(userSecrets ? Array.from({ length: Math.min(3, users.length) }, (_, i) => users.at(i).path) : [])];
   return {
     artifacts,
     users,
-    diagnostics: [...diagnostics, ...duplicateIdentities(fleet.file, artifacts), ...userClashes(input, users), ...secretWarning(fleet.file, holding)],
+    diagnostics: [...diagnostics, ...duplicateIdentities(fleet.file, artifacts), ...userClashes(input, users), ...secretWarning(fleet.file, shown, holding.length + (userSecrets ? users.length : 0))],
   };
 }
 
-function userTargets(fleet: Fleet, users: readonly User[]): UserTarget[] {
-  const targets: UserTarget[] = [];
-  for (const user of users) {
-    if (!hasTemplates(policyFor(fleet, user)) && fleet.accounts.length === 0) continue;
-    const name = safeName(user.name);
-    targets.push({ user, name, path: `profiles/users/${name}.mobileconfig` });
+/** A user gets a profile of their own for templates to render or iChat accounts to set up. */
+function getsProfile(fleet: Fleet, user: User): boolean {
+  return fleet.accounts.length > 0 || hasTemplates(policyFor(fleet, user));
+}
+
+function userTargets(fleet: Fleet, directory: Directory | undefined): UserTargets {
+  const rows: number[] = [];
+  const paths: string[] = [];
+  let row = 0;
+  for (const user of directory ?? []) {
+    if (getsProfile(fleet, user)) {
+      rows.push(row);
+      paths.push(userTarget(user).path);
+    }
+    row++;
   }
-  return targets.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const order = Int32Array.from(rows.keys()).sort((a, b) => (paths[a]! < paths[b]! ? -1 : 1));
+  return new UserTargets(directory, order.map((k) => rows[k]!));
 }
 
 /** One user's profile: their group's policy with the templates rendered, and the iChat accounts. */
@@ -241,7 +281,7 @@ export function manifestEntryText(entry: ManifestEntry): string {
 async function installPointArtifacts(input: BuildInput, built: readonly Artifact[], program: readonly ProgramFile[]): Promise<{ artifacts: Artifact[] } | { problems: Diagnostic[] }> {
   const { fleet } = input;
   const spec = fleet.installPoint!;
-  const entries = installPointEntries(fleet, built, program, input.anchors ?? [], input.users ?? []);
+  const entries = installPointEntries(fleet, built, program, input.anchors ?? [], input.users);
   const problems = entryNameProblems(entries.map((e) => e.path));
   if (problems.length) {
     return { problems: problems.map((message) => ({ code: 'install-point/program', severity: CODES['install-point/program'], message: `install point: ${message}`, file: fleet.file })) };
@@ -477,13 +517,14 @@ function duplicateIdentities(file: string, artifacts: Artifact[]): Diagnostic[] 
  * their safe names fold to one, and an identifier only if one name is another's plus a payload's suffix
  * (alice and alice.com.microsoft.Messenger), or if two accounts share a type and a host.
  */
-function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnostic[] {
+function userClashes(input: BuildInput, users: UserTargets): Diagnostic[] {
   const { fleet } = input;
   const file = fleet.file;
   const diagnostics: Diagnostic[] = [];
   const accountSuffixes = fleet.accounts.map((a) => `.account.${a.type}.${slugify(a.host)}`);
   const twice = accountSuffixes.find((s, i) => accountSuffixes.indexOf(s) !== i);
-  if (twice && users[0]) diagnostics.push(problem(file, `${users[0].path} would hold the identifier ${fleet.organization.identifier}.preferences.user.${users[0].name}${twice} twice: two accounts share a type and a host`));
+  const first = users.length ? users.at(0) : undefined;
+  if (twice && first) diagnostics.push(problem(file, `${first.path} would hold the identifier ${fleet.organization.identifier}.preferences.user.${first.name}${twice} twice: two accounts share a type and a host`));
   const suffixesOf = new Map<Policy, Set<string>>();
   const suffixes = (policy: Policy) => {
     let known = suffixesOf.get(policy);
@@ -491,7 +532,13 @@ function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnosti
     return known;
   };
   const all = [...new Set([...fleet.groups.map((g) => g.policy), fleet.base].flatMap((p) => [...suffixes(p)]))];
-  const byName = new Map(users.map((u) => [u.name, u]));
+  // A safe name is the user's own name but for the few names made safe, which are kept here.
+  const renamed = new Map<string, UserTarget>();
+  for (const u of users) if (u.name !== u.user.name) renamed.set(u.name, u);
+  const byName = (name: string): UserTarget | undefined => {
+    const user = input.users?.get(name);
+    return user && safeName(user.name) === name && getsProfile(fleet, user) ? userTarget(user) : renamed.get(name);
+  };
   const byFolded = new Map<string, string>();
   for (const u of users) {
     const folded = u.path.toLowerCase();
@@ -501,7 +548,7 @@ function userClashes(input: BuildInput, users: readonly UserTarget[]): Diagnosti
     // Looked at from the longer name: few names end with a payload's suffix, so this costs no string.
     for (const suffix of all) {
       if (!u.name.endsWith(suffix)) continue;
-      const shorter = byName.get(u.name.slice(0, -suffix.length));
+      const shorter = byName(u.name.slice(0, -suffix.length));
       if (shorter && suffixes(policyFor(fleet, shorter.user)).has(suffix)) {
         diagnostics.push(problem(file, `${shorter.path} and ${u.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${u.name}`));
       }
@@ -514,11 +561,12 @@ function problem(file: string, message: string): Diagnostic {
   return { code: 'build/duplicate-identifier', severity: CODES['build/duplicate-identifier'], message, file };
 }
 
-function secretWarning(file: string, holding: readonly string[]): Diagnostic[] {
-  if (!holding.length) return [];
-  const shown = holding.slice(0, 3).join(', ') + (holding.length > 3 ? `, and ${holding.length - 3} more` : '');
+/** `holding` profiles hold a password; `paths` are the first of them. */
+function secretWarning(file: string, paths: readonly string[], holding: number): Diagnostic[] {
+  if (!holding) return [];
+  const shown = paths.slice(0, 3).join(', ') + (holding > 3 ? `, and ${holding - 3} more` : '');
   return [{
     code: 'secret/in-profile', severity: CODES['secret/in-profile'], file,
-    message: `${holding.length} profile${holding.length === 1 ? ' holds' : 's hold'} an iChat password in clear text (a signed profile is not encrypted): ${shown}`,
+    message: `${holding} profile${holding === 1 ? ' holds' : 's hold'} an iChat password in clear text (a signed profile is not encrypted): ${shown}`,
   }];
 }

@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { User } from '../fleet/model.js';
 import type { SigningIdentity } from '../pki/identity.js';
-import { manifestEntryText, userArtifact, type BuildInput, type UserTarget } from './plan.js';
+import { manifestEntryText, userArtifact, type BuildInput, type UserTarget, type UserTargets } from './plan.js';
 
 /** Below this many users, starting threads (about 60 ms each, to load the compiler) costs more than it saves. */
 const THREAD_THRESHOLD = 2000;
@@ -37,7 +36,7 @@ export interface WorkerSetup {
 
 export interface Chunk {
   index: number;
-  targets: { user: User; name: string; path: string }[];
+  targets: UserTarget[];
 }
 
 export interface ChunkResult {
@@ -63,14 +62,14 @@ export interface MadeProfile {
  * few are waiting to be written, so however many users there are, only a few hundred profiles are ever in
  * memory. MDMGEN_THREADS sets the number of threads (0: none).
  */
-export async function makeUserProfiles(input: BuildInput, targets: readonly UserTarget[], signing: Signing | undefined, sink: (profile: MadeProfile) => void, options: { threads?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+export async function makeUserProfiles(input: BuildInput, targets: UserTargets, signing: Signing | undefined, sink: (profile: MadeProfile) => void, options: { threads?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
   const threads = options.threads ?? (targets.length >= THREAD_THRESHOLD ? availableParallelism() : 0);
   if (threads === 0) {
-    targets.forEach((target, i) => {
-      const { path, bytes, entry } = userArtifact(input, target);
+    for (let i = 0; i < targets.length; i++) {
+      const { path, bytes, entry } = userArtifact(input, targets.at(i));
       sink({ path, bytes, manifest: manifestEntryText(entry) });
       if ((i + 1) % CHUNK === 0) options.onProgress?.(i + 1);
-    });
+    }
     options.onProgress?.(targets.length);
     return;
   }
@@ -103,7 +102,8 @@ export async function makeUserProfiles(input: BuildInput, targets: readonly User
           while (inFlight.get(worker)! < 2 && next < chunks && next < written + AHEAD) {
             const index = next++;
             inFlight.set(worker, inFlight.get(worker)! + 1);
-            worker.postMessage({ index, targets: targets.slice(index * CHUNK, (index + 1) * CHUNK).map(({ user, name, path }) => ({ user, name, path })) } satisfies Chunk);
+            const first = index * CHUNK;
+            worker.postMessage({ index, targets: Array.from({ length: Math.min(CHUNK, targets.length - first) }, (_, k) => targets.at(first + k)) } satisfies Chunk);
           }
         }
       };

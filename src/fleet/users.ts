@@ -38,7 +38,7 @@ export function renderPolicy(policy: Policy, user: User): Policy {
  * The checks that need the users: groups fleet.yaml does not name, and every rule whose input is a rendered
  * template (empty cells, characters a plist cannot hold, Kerberos logon names), reported at the CSV line.
  */
-export function checkUsers(fleet: Fleet, users: readonly User[], file: string): Diagnostic[] {
+export function checkUsers(fleet: Fleet, users: Iterable<User>, file: string): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const counts = new Map<Code, { count: number; firstOmitted?: number }>();
   const report = (code: Code, message: string, line: number) => {

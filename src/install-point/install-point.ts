@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import type { Artifact } from '../compile/plan.js';
-import type { Fleet, User } from '../fleet/model.js';
+import type { Directory } from '../directory/directory.js';
+import type { Fleet } from '../fleet/model.js';
 import { get } from '../fleet/rules.js';
 import { render } from '../fleet/templates.js';
 import { subjectCommonName, type Certificate } from '../pki/certificates.js';
@@ -42,7 +43,7 @@ export function shellQuote(value: string): string {
  * and locks them, an uninstall script, instructions for users, and SHA256SUMS over everything else.
  * Per-user profiles stay out: the share is readable by everyone, and they hold one user's values.
  */
-export function installPointEntries(fleet: Fleet, artifacts: readonly Artifact[], program: readonly ProgramFile[], anchors: readonly Certificate[], users: readonly User[]): InstallPointEntry[] {
+export function installPointEntries(fleet: Fleet, artifacts: readonly Artifact[], program: readonly ProgramFile[], anchors: readonly Certificate[], users: Directory | undefined): InstallPointEntry[] {
   const spec = fleet.installPoint!;
   const entries: InstallPointEntry[] = program.map((f) => ({ path: f.path, bytes: f.bytes, mode: f.executable ? 0o755 : 0o644 }));
   const copy = (from: string, to: string) => {
@@ -59,7 +60,7 @@ export function installPointEntries(fleet: Fleet, artifacts: readonly Artifact[]
   const server = get(base, DAEMON, 'RTCServerAddress')?.value;
   const kerberos = get(base, DAEMON, 'EnableKerberosLogin')?.value === true;
   const logon = get(base, DAEMON, 'UserLogonName');
-  const sampleLogon = logon ? (logon.template && users[0] ? render(String(logon.value), users[0].values) : String(logon.value)) : undefined;
+  const sampleLogon = logon ? (logon.template && users?.size ? render(String(logon.value), users.at(0).values) : String(logon.value)) : undefined;
   const realm = sampleLogon?.includes('@') ? sampleLogon.split('@').pop() : undefined;
   const groups = [{ name: 'base', folder: 'base' }, ...fleet.groups.map((g) => ({ name: g.name, folder: g.slug }))];
   const context = {

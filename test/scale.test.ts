@@ -99,6 +99,24 @@ preferences:
   assert.deepEqual(listTree(dir).filter((p) => p.startsWith('out')), []);
 });
 
+test('the same clash when the shorter name was made safe (bob smith -> bob-smith-<hash>), and none for a user without a profile', async () => {
+  const { safeName } = await import('../src/directory/names.js');
+  const renamed = safeName('bob smith');
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users.csv'), `name,mail,dept\nbob smith,a@example.com,\n${renamed}.com.microsoft.MessengerDaemon,b@example.com,\ncarol,c@example.com,Static\ncarol.com.microsoft.MessengerDaemon,d@example.com,\n`);
+  const fleet = writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: name, email: mail, group: dept } }
+preferences:
+  com.microsoft.MessengerDaemon: { UserSIPID: "{{email}}" }
+groups:
+  Static: { preferences: { com.microsoft.MessengerDaemon: { UserSIPID: fixed@example.com } } }
+`, dir);
+  const run = mdmgen(['build', fleet, '-o', join(dir, 'out')]);
+  assert.equal(run.code, 2);
+  const clashes = run.stderr.split('\n').filter((line) => line.includes('would share the identifier'));
+  assert.deepEqual(clashes.length, 1, run.stderr);
+  assert.match(clashes[0]!, new RegExp(`profiles/users/${renamed}\\.mobileconfig and profiles/users/${renamed}\\.com\\.microsoft\\.MessengerDaemon\\.mobileconfig`));
+});
+
 test('two accounts whose hosts make one identifier (im.example.com, im-example.com) are refused: exit 2', () => {
   const fleet = writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: name } }
 accounts:

@@ -57,13 +57,13 @@ export class Directory implements Iterable<User> {
   at(index: number): User {
     const row = this.rows[index]!;
     const base = index * this.stride;
-    const values: Record<string, string> = {};
     let start = 0;
-    this.variables.forEach((variable, j) => {
+    const values: Record<string, string> = Object.fromEntries(this.variables.map((variable, j) => {
       const end = this.numbers[base + 1 + j]!;
-      values[variable] = row.slice(start, end);
+      const cell = row.slice(start, end);
       start = end;
-    });
+      return [variable, cell];
+    }));
     return { name: values.user!, values, line: this.numbers[base]!, ...(values.group && { group: values.group }) };
   }
 

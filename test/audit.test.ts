@@ -55,6 +55,19 @@ test('exit codes: 1 at or above --fail-on, 0 when compliant, 2 for a bad fleet.y
   assert.equal(mdmgen(['audit', bad, PULLED]).code, 2);
 });
 
+test('a plist named on the command line is audited by its domain; one of a domain nobody knows is skipped, and stderr says so', () => {
+  const prefs = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft');
+  const named = auditJson(EXAMPLE, join(prefs, 'com.microsoft.Messenger.plist'));
+  assert.equal(named.report.summary.files, 1);
+  assert.deepEqual(named.report.findings.map((f) => [f.domain, f.key, f.code]), [['com.microsoft.Messenger', 'DisallowSave', 'audit/value-mismatch']]);
+  const other = join(tempDir(), 'com.example.other.plist');
+  cpSync(join(prefs, 'com.microsoft.Messenger.plist'), other);
+  const skipped = auditJson(EXAMPLE, other);
+  assert.equal(skipped.code, 0);
+  assert.equal(skipped.report.summary.files, 0);
+  assert.match(skipped.stderr, /com\.example\.other\.plist: not audited/);
+});
+
 test('zip and tar.gz archives of pulls give the same findings as the folder', () => {
   const dir = tempDir();
   execFileSync('sh', ['-c', `cd "${PULLED}" && zip -qr "${join(dir, 'pulls.zip')}" . 2>/dev/null || python3 -c "import shutil; shutil.make_archive('${join(dir, 'pulls')}', 'zip', '.')"`]);

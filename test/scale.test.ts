@@ -142,15 +142,17 @@ function pulledTree(hosts: number, format: 'xml' | 'binary'): string {
   return root;
 }
 
-test('an audit shared among threads reports exactly what one thread reports, in every format', () => {
+test('an audit shared among threads reports exactly what one thread reports, in every format, with a directory or without', () => {
   const fleet = directoryFleet();
+  // Without a directory, threads audit each batch as soon as it is read, without asking for its users.
+  const noDirectory = writeFleet(readFileSync(fleet, 'utf8').replace(/^directory:.*\n/m, '').replaceAll('{{email}}', 'someone@example.com').replace(/^accounts:\n.*\n/m, ''));
   const tree = pulledTree(300, 'binary');
-  for (const format of ['json', 'junit', 'csv', 'sarif', 'stylish']) {
-    const alone = mdmgen(['audit', fleet, tree, '--format', format], { env: { MDMGEN_THREADS: '0' } });
-    const threaded = mdmgen(['audit', fleet, tree, '--format', format], { env: { MDMGEN_THREADS: '2' } });
+  for (const [policy, format] of [...['json', 'junit', 'csv', 'sarif', 'stylish'].map((f) => [fleet, f]), [noDirectory, 'json']] as const) {
+    const alone = mdmgen(['audit', policy, tree, '--format', format], { env: { MDMGEN_THREADS: '0' } });
+    const threaded = mdmgen(['audit', policy, tree, '--format', format], { env: { MDMGEN_THREADS: '2' } });
     assert.equal(alone.code, 1, alone.stderr);
     assert.equal(threaded.code, 1, threaded.stderr);
-    assert.equal(threaded.stdout, alone.stdout, format);
+    assert.equal(threaded.stdout, alone.stdout, `${format}, ${policy === fleet ? 'with' : 'without'} a directory`);
   }
   const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });

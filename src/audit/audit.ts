@@ -42,7 +42,7 @@ export interface AuditContext {
 
 /** Which pulled files are audited: <domain>.plist for every domain the policy or the catalogue knows. */
 export function domainOf(path: string, context: AuditContext): string | undefined {
-  const name = path.split('/').pop()!;
+  const name = path.slice(path.lastIndexOf('/') + 1);
   if (!name.endsWith('.plist') || path.includes('/ByHost/')) return undefined;
   const domain = name.slice(0, -'.plist'.length);
   const { fleet, catalog } = context;
@@ -54,6 +54,8 @@ export interface PulledBytes {
   file: string;
   host: string | null;
   user: string | null;
+  /** What domainOf said of the path it was found by. */
+  domain: string;
   bytes: Buffer | { problem: string };
 }
 
@@ -65,7 +67,7 @@ export interface Audited {
 
 /** Audits a pulled file of a domain that domainOf accepted; a file that could not be read is one finding. */
 export function auditPulled(pulled: PulledBytes, context: AuditContext): { findings: Finding[]; audited: Audited } {
-  const domain = domainOf(pulled.file.split('!/').pop()!.split('\\').join('/'), context)!;
+  const { domain } = pulled;
   const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
   const audited = { file: pulled.file, group: (known && groupOf(context.fleet, known)?.name) ?? null, domain };
   if (Buffer.isBuffer(pulled.bytes)) return { findings: auditFile({ ...pulled, bytes: pulled.bytes }, domain, context), audited };
@@ -111,7 +113,6 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
     return findings;
   }
   const values = read.value;
-  const lineOf = (key: string) => read.keyLines.get(key);
   for (const duplicate of read.duplicateKeys) {
     const key = duplicate.path.join('.');
     finding('audit/duplicate-key', `${key} appears twice; macOS and other readers may disagree about which value counts`, { key, ...(duplicate.line !== undefined && { line: duplicate.line, column: 1 }) });
@@ -121,38 +122,38 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
   const settings = policy.get(domain) ?? new Map<string, Setting>();
   const entry = catalog.get(domain);
   const at = (key: string) => {
-    const line = lineOf(key);
+    const line = read.keyLines.get(key);
     return line !== undefined ? { line, column: 1 } : {};
   };
-  const show = (key: PreferenceKey | undefined, value: PlistValue) => (key ? describeValue(key, value) : display(value));
 
   for (const [key, setting] of settings) {
     if (setting.template) continue; // a user the directory does not know: no per-user value to expect
+    const present = Object.hasOwn(values, key);
+    const actual = values[key]!;
+    // Most keys match: the strings a finding needs are only made for one that does not.
+    if (present && typeName(actual) === typeName(setting.value) && sameValue(actual, setting.value)) continue;
     const catalogKey = entry?.keys.get(key);
+    const show = (value: PlistValue) => (catalogKey ? describeValue(catalogKey, value) : display(value));
     const severity: Severity = setting.manage === 'forced' ? 'error' : 'info';
     const verb = setting.manage === 'forced' ? 'forces' : 'sets';
-    const expected = show(catalogKey, setting.value);
+    const expected = show(setting.value);
     const common = { key, expected, policy: policyLocation(context, setting), ...at(key) };
-    if (!Object.hasOwn(values, key)) {
-      finding('audit/missing-key', `${key} is not set; the policy ${verb} ${expected}`, common, severity);
-      continue;
-    }
-    const actual = values[key]!;
     const wanted = typeName(setting.value);
-    if (typeName(actual) !== wanted) {
-      finding('audit/type-mismatch', `${key} is ${typed(actual)}, where the policy has the ${wanted} ${expected}${defaultsHint(actual, wanted)}`, { ...common, actual: withType(actual) }, severity);
-    } else if (!sameValue(actual, setting.value)) {
-      finding('audit/value-mismatch', `${key} is ${show(catalogKey, actual)}; the policy ${verb} ${expected}`, { ...common, actual: show(catalogKey, actual) }, severity);
-    }
+    if (!present) finding('audit/missing-key', `${key} is not set; the policy ${verb} ${expected}`, common, severity);
+    else if (typeName(actual) !== wanted) finding('audit/type-mismatch', `${key} is ${typed(actual)}, where the policy has the ${wanted} ${expected}${defaultsHint(actual, wanted)}`, { ...common, actual: withType(actual) }, severity);
+    else finding('audit/value-mismatch', `${key} is ${show(actual)}; the policy ${verb} ${expected}`, { ...common, actual: show(actual) }, severity);
   }
-  for (const [key, value] of entry ? Object.entries(values) : []) {
-    const catalogKey = entry!.keys.get(key);
-    if (!catalogKey) {
-      const hint = suggest(key, entry!.keys.keys());
-      finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(value), ...at(key) });
-    } else if (!settings.has(key) && typeName(value) !== catalogKey.type) {
-      // A key the policy leaves alone, but stored with a type Messenger does not read.
-      finding('audit/type-mismatch', `${key} is ${typed(value)}, but Messenger reads ${article(catalogKey.type)}${defaultsHint(value, catalogKey.type)}`, { key, expected: catalogKey.type, actual: withType(value), ...at(key) }, 'warning');
+  if (entry) {
+    for (const key of Object.keys(values)) {
+      const value = values[key]!;
+      const catalogKey = entry.keys.get(key);
+      if (!catalogKey) {
+        const hint = suggest(key, entry.keys.keys());
+        finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(value), ...at(key) });
+      } else if (!settings.has(key) && typeName(value) !== catalogKey.type) {
+        // A key the policy leaves alone, but stored with a type Messenger does not read.
+        finding('audit/type-mismatch', `${key} is ${typed(value)}, but Messenger reads ${article(catalogKey.type)}${defaultsHint(value, catalogKey.type)}`, { key, expected: catalogKey.type, actual: withType(value), ...at(key) }, 'warning');
+      }
     }
   }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -206,7 +207,7 @@ function sameValue(a: PlistValue, b: PlistValue): boolean {
   if (a instanceof Real && b instanceof Real) return a.value === b.value;
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return BigInt(a) === BigInt(b);
+  if (typeof a === 'bigint' || typeof b === 'bigint') return (typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint') && BigInt(a) === BigInt(b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x: PlistValue, i: number) => sameValue(x, b[i]!));
   if (isDict(a) && isDict(b)) {
     const keys = Object.keys(a);

@@ -3,7 +3,7 @@ import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } 
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import type { AuditSetup, Batch, UsersReply, WorkerMessage } from './audit-threads.js';
-import { filesUnder, readPulled, type Pulled } from './pulled.js';
+import { readPulled, walkFiles, type Pulled } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders of each batch it is sent (see audit-threads.ts).
 const setup = workerData as AuditSetup;
@@ -14,21 +14,19 @@ const base: AuditContext = { fleet, source, catalog, usersByName: new Map() };
 const read = new Map<number, Pulled[]>();
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 
-parentPort!.on('message', (message: Batch | UsersReply) => {
-  if (message.type === 'batch') {
-    const pulled: Pulled[] = [];
-    const take = (rel: string) => {
-      if (domainOf(rel, base) !== undefined) pulled.push(readPulled(message.root, message.arg, rel));
-    };
-    message.files.forEach(take);
-    for (const dir of message.dirs) for (const rel of filesUnder(message.root, dir)) take(rel);
-    read.set(message.id, pulled);
-    post({ type: 'need', id: message.id, names: [...new Set(pulled.map((p) => p.user).filter((u): u is string => u !== null))] });
-    return;
-  }
-  const pulled = read.get(message.id)!;
-  read.delete(message.id);
-  const context: AuditContext = { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) };
+/** Reads a batch's pulled files: each folder walked, each file of an audited domain read once. */
+function readBatch(batch: Batch): Pulled[] {
+  const pulled: Pulled[] = [];
+  const take = (rel: string) => {
+    const domain = domainOf(rel, base);
+    if (domain !== undefined) pulled.push(readPulled(batch.root, batch.arg, rel, domain));
+  };
+  batch.files.forEach(take);
+  for (const dir of batch.dirs) walkFiles(batch.root, dir, take);
+  return pulled;
+}
+
+function auditBatch(id: number, pulled: Pulled[], context: AuditContext): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
   const hosts = new Set<string>();
@@ -40,5 +38,18 @@ parentPort!.on('message', (message: Batch | UsersReply) => {
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
   }
-  post({ type: 'done', id: message.id, findings, audited, files: pulled.length, hosts: [...hosts], users: [...users] });
+  post({ type: 'done', id, findings, audited, files: pulled.length, hosts: [...hosts], users: [...users] });
+}
+
+parentPort!.on('message', (message: Batch | UsersReply) => {
+  if (message.type === 'users') {
+    const pulled = read.get(message.id)!;
+    read.delete(message.id);
+    auditBatch(message.id, pulled, { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) });
+    return;
+  }
+  const pulled = readBatch(message);
+  if (!setup.askForUsers) return auditBatch(message.id, pulled, base);
+  read.set(message.id, pulled);
+  post({ type: 'need', id: message.id, names: [...new Set(pulled.map((p) => p.user).filter((u): u is string => u !== null))] });
 });

@@ -9,7 +9,7 @@ import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
 import { auditInThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
-import { filesUnder, frontier, missingPaths, pulledFiles, readPulled } from './pulled.js';
+import { frontier, isArchive, missingPaths, pulledFiles, readPulled, walkFiles } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -32,32 +32,34 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   }
 
   const tally = new Tally(options.format === 'junit' || options.format === 'html');
-  const wanted = (path: string) => domainOf(path, context) !== undefined;
+  const known = (path: string) => domainOf(path, context);
   const threads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : availableParallelism();
   try {
     for (const arg of paths) {
       const absolute = resolve(io.cwd, arg);
       if (!lstatSync(absolute).isDirectory()) {
-        for (const pulled of await pulledFiles(io.cwd, arg, wanted)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+        if (!isArchive(arg) && known(arg.split('\\').join('/')) === undefined) io.stderr(`mdmgen: ${arg}: not audited: not <domain>.plist for a domain fleet.yaml or the catalogue knows\n`);
+        for (const pulled of await pulledFiles(io.cwd, arg, known)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
         continue;
       }
       const plan = frontier(absolute, THREADED_FOLDERS);
       if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
         const bar = progress(io, 'folders', plan.dirs.length);
         try {
-          await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
+          await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
         } finally {
           bar.finish();
         }
         continue;
       }
-      for (const dir of ['', ...plan.dirs]) {
-        for (const rel of dir === '' ? plan.files : filesUnder(absolute, dir)) {
-          if (!wanted(rel)) continue;
-          const pulled = readPulled(absolute, arg, rel);
-          tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
-        }
-      }
+      const take = (rel: string) => {
+        const domain = known(rel);
+        if (domain === undefined) return;
+        const pulled = readPulled(absolute, arg, rel, domain);
+        tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+      };
+      plan.files.forEach(take);
+      for (const dir of plan.dirs) walkFiles(absolute, dir, take);
     }
   } catch (error) {
     io.stderr(`mdmgen: ${(error as Error).message}\n`);

@@ -10,6 +10,7 @@ export interface Pulled {
   file: string;
   host: string | null;
   user: string | null;
+  domain: string;
   /** The bytes, or why they were not read (too large, unreadable). */
   bytes: Buffer | { problem: string };
 }
@@ -33,14 +34,21 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
 
 /**
  * The files of an archive (.zip, .tar.gz) or a single file given as a PATH argument; folders are read by
- * frontier and filesUnder. `wanted` says which paths are worth reading.
+ * frontier and walkFiles. `domainOf` says which paths are worth reading: those of a domain the audit knows.
  */
-export async function pulledFiles(cwd: string, arg: string, wanted: (path: string) => boolean): Promise<Pulled[]> {
+export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf): Promise<Pulled[]> {
   const absolute = resolve(cwd, arg);
-  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), wanted);
-  if (/\.(tar\.gz|tgz)$/i.test(arg)) return readTar(arg, readFileSync(absolute), wanted);
-  return lstatSync(absolute).isFile() ? [{ file: arg, ...whoFrom(arg.split('\\').join('/')), bytes: readCapped(absolute) }] : [];
+  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), domainOf);
+  if (isTarGz(arg)) return readTar(arg, readFileSync(absolute), domainOf);
+  const path = arg.split('\\').join('/');
+  const domain = domainOf(path);
+  return domain !== undefined && lstatSync(absolute).isFile() ? [{ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) }] : [];
 }
+
+export type DomainOf = (path: string) => string | undefined;
+
+export const isArchive = (arg: string) => /\.zip$/i.test(arg) || isTarGz(arg);
+const isTarGz = (arg: string) => /\.(tar\.gz|tgz)$/i.test(arg);
 
 /**
  * The top of a folder, opened breadth-first until it holds at least `units` folders to share out among
@@ -63,18 +71,21 @@ export function frontier(root: string, units: number): { dirs: string[]; files: 
   return { dirs, files };
 }
 
-/** Every file under root/dir, relative to root, not following symlinks (a pull is untrusted). */
-export function* filesUnder(root: string, dir: string): Generator<string> {
-  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+/**
+ * Calls `visit` with every file under root/dir, relative to root, not following symlinks (a pull is
+ * untrusted). `root` is absolute and the names come from readdir, so plain concatenation is a valid path.
+ */
+export function walkFiles(root: string, dir: string, visit: (rel: string) => void): void {
+  for (const entry of readdirSync(dir ? `${root}/${dir}` : root, { withFileTypes: true })) {
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* filesUnder(root, rel);
-    else if (entry.isFile()) yield rel;
+    if (entry.isDirectory()) walkFiles(root, rel, visit);
+    else if (entry.isFile()) visit(rel);
   }
 }
 
-/** A pulled file under a folder given as `arg`, by its path relative to that folder. */
-export function readPulled(root: string, arg: string, rel: string): Pulled {
-  return { file: join(arg, rel), ...whoFrom(rel), bytes: readCapped(join(root, rel)) };
+/** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
+export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
+  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`) };
 }
 
 function sortedEntries(dir: string) {
@@ -110,7 +121,7 @@ function readCapped(path: string): Buffer | { problem: string } {
   }
 }
 
-async function readZip(arg: string, zip: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+async function readZip(arg: string, zip: Buffer, domainOf: DomainOf): Promise<Pulled[]> {
   const { default: yauzl } = await import('yauzl');
   return new Promise((resolvePromise, reject) => {
     yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: false, validateEntrySizes: true }, (error, archive) => {
@@ -118,8 +129,9 @@ async function readZip(arg: string, zip: Buffer, wanted: (path: string) => boole
       const files: Pulled[] = [];
       archive.on('entry', (entry: import('yauzl').Entry) => {
         const name = entry.fileName;
-        if (name.endsWith('/') || !wanted(name)) return archive.readEntry();
-        const base = { file: `${arg}!/${name}`, ...whoFrom(name) };
+        const domain = name.endsWith('/') ? undefined : domainOf(name);
+        if (domain === undefined) return archive.readEntry();
+        const base = { file: `${arg}!/${name}`, ...whoFrom(name), domain };
         // Checked against the header before anything is inflated; yauzl also stops at the declared size.
         if (entry.uncompressedSize > MAX_PULLED_BYTES) {
           files.push({ ...base, bytes: { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
@@ -149,18 +161,19 @@ async function readZip(arg: string, zip: Buffer, wanted: (path: string) => boole
   });
 }
 
-async function readTar(arg: string, tgz: Buffer, wanted: (path: string) => boolean): Promise<Pulled[]> {
+async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf): Promise<Pulled[]> {
   const { extract } = await import('tar-stream');
   return new Promise((resolvePromise, reject) => {
     const files: Pulled[] = [];
     const tar = extract();
     tar.on('entry', (header, stream, next) => {
       const name = header.name.replace(/^\.\//, '');
-      const base = { file: `${arg}!/${name}`, ...whoFrom(name) };
-      if (header.type !== 'file' || !wanted(name)) {
+      const domain = header.type === 'file' ? domainOf(name) : undefined;
+      if (domain === undefined) {
         stream.resume();
         return stream.on('end', next);
       }
+      const base = { file: `${arg}!/${name}`, ...whoFrom(name), domain };
       if ((header.size ?? 0) > MAX_PULLED_BYTES) {
         files.push({ ...base, bytes: { problem: `${header.size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
         stream.resume();

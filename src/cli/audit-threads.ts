@@ -100,7 +100,7 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
           if (++done === batches.length) resolve();
           else send(worker);
         });
-        // Two batches each: one is read from disk while the other waits for its users.
+        // Two batches each: one is listed while the other waits for its users, or is audited while the next is on its way.
         send(worker);
         send(worker);
       }

@@ -28,10 +28,12 @@ export interface ReadResult {
 
 export const MAX_DEPTH = 512;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/** A plist's element names, found without slicing a new string for every tag read. */
+const TAG_NAMES = ['key', 'string', 'integer', 'true', 'false', 'dict', 'array', 'real', 'date', 'data', 'plist'];
 
 /** The document as text: UTF-8 (BOM or not) or UTF-16 with a BOM, refusing invalid bytes and characters. */
 export function decodeXml(bytes: Uint8Array): string {
-  const b = Buffer.from(bytes);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let text: string;
   if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe)) {
     if (b.length % 2 === 1) throw new PlistError('UTF-16 text with an odd number of bytes', { offset: b.length - 1 });
@@ -63,6 +65,8 @@ class XmlReader {
   private readonly duplicateKeys: ReadResult['duplicateKeys'] = [];
   private peeked: Token | undefined;
   private readonly text: string;
+  /** The keys and array indexes that lead to the value being read. */
+  private readonly path: string[] = [];
 
   constructor(text: string) {
     this.text = text;
@@ -73,7 +77,7 @@ class XmlReader {
     this.prolog();
     const root = this.next();
     if (root.kind !== 'open' || root.name !== 'plist') this.fail('the document does not start with <plist>', root.at);
-    const value = this.value([], 1);
+    const value = this.value(1);
     const close = this.next();
     if (close.kind !== 'close' || close.name !== 'plist') this.fail('a <plist> holds exactly one value', close.at);
     const end = this.next();
@@ -104,7 +108,7 @@ class XmlReader {
 
   private skipSpaceAndComments(): void {
     for (;;) {
-      while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos++;
+      while (this.pos < this.text.length && isSpace(this.text.charCodeAt(this.pos))) this.pos++;
       if (!this.text.startsWith('<!--', this.pos)) return;
       const end = this.text.indexOf('-->', this.pos + 4);
       if (end < 0) this.fail('unterminated comment', this.pos);
@@ -125,12 +129,33 @@ class XmlReader {
     if (this.text.startsWith('<?', this.pos) || this.text.startsWith('<!', this.pos)) this.fail('unexpected markup', at);
     const end = this.text.indexOf('>', this.pos);
     if (end < 0) this.fail('unterminated tag', at);
-    const raw = this.text.slice(this.pos + 1, end);
     this.pos = end + 1;
-    const match = /^(\/?)([A-Za-z]+)(\s[^<>]*?)?(\/?)$/.exec(raw);
-    if (!match) this.fail('malformed tag', at);
-    const [, slash, name, , selfClosing] = match!;
-    return { kind: slash ? 'close' : selfClosing ? 'empty' : 'open', name: name!, at };
+    return this.tag(at, end);
+  }
+
+  /**
+   * The tag between `<` at `at` and `>` at `end`: `<name>`, `</name>` or `<name/>`, a name of ASCII
+   * letters, and attributes (ignored, as plistlib ignores them) after a space. A scan by character code:
+   * a regular expression per tag made most of what reading a preference file allocates.
+   */
+  private tag(at: number, end: number): Token {
+    const text = this.text;
+    const close = text.charCodeAt(at + 1) === 0x2f;
+    let i = close ? at + 2 : at + 1;
+    const nameStart = i;
+    while (i < end && isLetter(text.charCodeAt(i))) i++;
+    const name = knownTag(text, nameStart, i) ?? text.slice(nameStart, i);
+    let selfClosing = false;
+    if (i < end && isSpace(text.charCodeAt(i))) {
+      if (text.lastIndexOf('<', end) > at) this.fail('malformed tag', at);
+      selfClosing = text.charCodeAt(end - 1) === 0x2f;
+    } else if (i === end - 1 && text.charCodeAt(i) === 0x2f) {
+      selfClosing = true;
+    } else if (i !== end) {
+      this.fail('malformed tag', at);
+    }
+    if (name === '' || (close && selfClosing)) this.fail('malformed tag', at);
+    return { kind: close ? 'close' : selfClosing ? 'empty' : 'open', name, at };
   }
 
   private peek(): Token {
@@ -156,10 +181,9 @@ class XmlReader {
       } else if (this.text[this.pos] === '&') {
         out += this.reference();
       } else {
-        const next = this.text.slice(this.pos).search(/[<&]/);
-        const chunk = next < 0 ? this.text.slice(this.pos) : this.text.slice(this.pos, this.pos + next);
-        out += chunk;
-        this.pos += chunk.length;
+        const start = this.pos;
+        while (this.pos < this.text.length && this.text.charCodeAt(this.pos) !== 0x3c && this.text.charCodeAt(this.pos) !== 0x26) this.pos++;
+        out += this.text.slice(start, this.pos);
       }
     }
     return out;
@@ -180,7 +204,7 @@ class XmlReader {
     return String.fromCodePoint(code);
   }
 
-  private value(path: string[], depth: number): PlistValue {
+  private value(depth: number): PlistValue {
     const token = this.next();
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`, token.at);
     if (token.kind === 'empty') {
@@ -196,10 +220,14 @@ class XmlReader {
     }
     if (token.kind !== 'open') this.fail(token.kind === 'text' ? 'text where a value was expected' : 'a value was expected', token.at);
     switch (token.name) {
-      case 'dict': return this.dict(path, depth);
+      case 'dict': return this.dict(depth);
       case 'array': {
         const items: PlistValue[] = [];
-        while (!this.closes('array')) items.push(this.value([...path, String(items.length)], depth + 1));
+        while (!this.closes('array')) {
+          this.path.push(String(items.length));
+          items.push(this.value(depth + 1));
+          this.path.pop();
+        }
         return items;
       }
       case 'true':
@@ -213,7 +241,7 @@ class XmlReader {
     return this.scalar(token.name, text, token.at);
   }
 
-  private dict(path: string[], depth: number): PlistValue {
+  private dict(depth: number): PlistValue {
     const dict = Object.create(null) as Record<string, PlistValue>;
     while (!this.closes('dict')) {
       const key = this.next();
@@ -222,12 +250,14 @@ class XmlReader {
       this.expectClose('key');
       if (this.peek().kind === 'close') this.fail(`key "${name.slice(0, 60)}" has no value`, this.peek().at);
       const line = this.lineOf(key.at);
-      const value = this.value([...path, name], depth + 1);
+      this.path.push(name);
+      const value = this.value(depth + 1);
+      this.path.pop();
       if (Object.hasOwn(dict, name)) {
-        this.duplicateKeys.push({ path: [...path, name], line });
+        this.duplicateKeys.push({ path: [...this.path, name], line });
         continue;
       }
-      this.keyLines.set([...path, name].join('\0'), line);
+      this.keyLines.set(this.path.length === 0 ? name : [...this.path, name].join('\0'), line);
       dict[name] = value;
     }
     return dict;
@@ -255,6 +285,7 @@ class XmlReader {
       case 'integer': {
         const t = text.trim();
         if (!/^[+-]?(\d+|0[xX][0-9A-Fa-f]+)$/.test(t)) this.fail(`<integer>${t.slice(0, 30)}</integer> is not an integer`, at);
+        if (t.length <= 15 && !/[xX]/.test(t)) return Number(t) || 0; // at most 15 digits: exact as a double (|| 0: no -0)
         const negative = t.startsWith('-');
         const magnitude = BigInt(t.replace(/^[+-]/, ''));
         const value = negative ? -magnitude : magnitude;
@@ -300,4 +331,18 @@ class XmlReader {
   private fail(message: string, at: number): never {
     throw new PlistError(message, { line: this.lineOf(at) });
   }
+}
+
+/** What /\s/ matches, without a one-character string for each character tested. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d) || (code > 0x7f && /\s/.test(String.fromCharCode(code)));
+}
+
+function knownTag(text: string, start: number, end: number): string | undefined {
+  for (const name of TAG_NAMES) if (name.length === end - start && text.startsWith(name, start)) return name;
+  return undefined;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }

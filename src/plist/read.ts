@@ -9,5 +9,11 @@ export const MAX_PLIST_BYTES = 64 * 1024 * 1024;
 /** Reads an untrusted plist, XML or binary. Throws PlistError with a byte offset or a line. */
 export function readPlist(bytes: Uint8Array): ReadResult {
   if (bytes.length > MAX_PLIST_BYTES) throw new PlistError(`${bytes.length} bytes is more than the ${MAX_PLIST_BYTES} a plist may have`, { offset: 0 });
-  return Buffer.from(bytes.subarray(0, 6)).toString('latin1') === 'bplist' ? readBinaryPlist(bytes) : readXmlPlist(bytes);
+  return startsWith(bytes, BPLIST) ? readBinaryPlist(bytes) : readXmlPlist(bytes);
+}
+
+const BPLIST = [...Buffer.from('bplist')];
+
+function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
+  return prefix.every((byte, i) => bytes[i] === byte);
 }

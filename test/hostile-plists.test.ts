@@ -108,6 +108,11 @@ const cases: Case[] = [
   { name: 'F54 UTF-16 with a BOM reads correctly', bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(XML('<dict><key>Café</key><string>東京</string></dict>').replace('UTF-8', 'UTF-16'), 'utf16le')]), expect: (v) => assert.deepEqual({ ...(v as object) }, { Café: '東京' }) },
   ...[['two root elements', '<plist><string>a</string></plist><plist/>'], ['two values', XML('<string>a</string><string>b</string>')], ['a key with no value', XML('<dict><key>a</key></dict>')], ['a value with no key', XML('<dict><string>a</string></dict>')], ['a key inside an array', XML('<array><key>a</key></array>')], ['an unknown tag', XML('<foo/>')], ['a mismatched close tag', XML('<dict></array>')]]
     .map(([name, xml]) => ({ name: `F55 ${name}`, bytes: Buffer.from(xml!), expect: unreadable(/./) })),
+  ...[['a tag with a space before its name', XML('< string>a</string>')], ['a close tag that also self-closes', XML('<dict><key>a</key><string>b</string></dict/>')], ['a < inside a tag', XML('<string a="<">b</string>')], ['a slash inside a tag name', XML('<str/ing>b</string>')], ['an empty tag', XML('<>')]]
+    .map(([name, xml]) => ({ name: `F55 ${name}`, bytes: Buffer.from(xml!), expect: unreadable(/malformed tag/) })),
+  { name: 'F55 attributes and <dict /> with a space, as plistlib reads them', bytes: Buffer.from(XML('<dict id="x"><key>a</key><dict /><key>b</key><true/></dict>')), expect: (v) => assert.deepEqual(JSON.parse(JSON.stringify(v)), { a: {}, b: true }) },
+  ...([['+7', 7], ['007', 7], ['-0', 0], [' 42 ', 42], ['999999999999999', 999999999999999], ['9007199254740993', 9007199254740993n], ['-9007199254740993', -9007199254740993n]] as const)
+    .map(([text, want]) => ({ name: `F56 <integer>${text}</integer> reads ${want}`, bytes: Buffer.from(XML(`<integer>${text}</integer>`)), expect: (v: unknown) => assert.ok(Object.is(v, want), `${String(v)}`) })),
   { name: 'F56 <integer>12abc', bytes: Buffer.from(XML('<integer>12abc</integer>')), expect: unreadable(/is not an integer/) },
   { name: 'F56 <integer>0x10 reads 16, as plistlib does', bytes: Buffer.from(XML('<integer>0x10</integer>')), expect: (v) => assert.equal(v, 16) },
   { name: 'F56 <integer>9223372036854775808 reads exactly', bytes: Buffer.from(XML('<integer>9223372036854775808</integer>')), expect: (v) => assert.equal(v, 2n ** 63n) },

@@ -8,7 +8,7 @@ const NAMESPACE = Buffer.from('6d646d67-656e-5000-8000-706179726f6c'.replace(/-/
  * same policy gives the same UUIDs, and macOS updates an installed profile in place.
  */
 export function uuidV5(name: string | Uint8Array): string {
-  const hash = digest('sha1', Buffer.concat([NAMESPACE, typeof name === 'string' ? Buffer.from(name) : name]));
+  const hash = crypto.createHash('sha1').update(NAMESPACE).update(name).digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex').toUpperCase();

@@ -6,7 +6,7 @@ import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
 import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
 import { freezePlist, type PlistDict, type PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
-import { writeXmlPlist } from '../plist/write-xml.js';
+import { writeXmlPlist, xmlPlistText } from '../plist/write-xml.js';
 import { slugify } from '../fleet/normalize.js';
 import { subjectCommonName, type Certificate } from '../pki/certificates.js';
 import { adminNote, entryNameProblems, installPointEntries, type ProgramFile } from '../install-point/install-point.js';
@@ -432,7 +432,7 @@ function envelope(input: BuildInput, e: Envelope): Artifact {
   };
   // The payload UUIDs already stand for the payloads' content, so the profile's UUID hashes those, not the
   // payloads again.
-  const uuid = uuidV5(`${e.identifier}\n${writeXmlPlist({ ...profile, PayloadContent: e.payloads.map((p) => p.PayloadUUID!) }).toString()}`);
+  const uuid = uuidV5(`${e.identifier}\n${xmlPlistText({ ...profile, PayloadContent: e.payloads.map((p) => p.PayloadUUID!) })}`);
   profile.PayloadUUID = uuid;
   const xml = writeXmlPlist(profile);
   return {
@@ -444,7 +444,7 @@ function envelope(input: BuildInput, e: Envelope): Artifact {
 /** Sets PayloadUUID to a UUIDv5 of the identifier and the content (less the named secret key). */
 function withUuid(payload: Record<string, PlistValue>, secretKey?: string): PlistDict & { PayloadUUID: string } {
   const hashed = secretKey && secretKey in payload ? { ...payload, [secretKey]: '(secret)' } : payload;
-  payload.PayloadUUID = uuidV5(`${String(payload.PayloadIdentifier)}\n${writeXmlPlist(hashed).toString()}`);
+  payload.PayloadUUID = uuidV5(`${String(payload.PayloadIdentifier)}\n${xmlPlistText(hashed)}`);
   return payload as PlistDict & { PayloadUUID: string };
 }
 

@@ -11,7 +11,12 @@ const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n' +
   '<plist version="1.0">\n';
 
 export function writeXmlPlist(root: PlistValue): Buffer {
-  return Buffer.from(HEADER + write(root, '', []) + '</plist>\n', 'utf8');
+  return Buffer.from(xmlPlistText(root), 'utf8');
+}
+
+/** The document as text, for a caller that hashes it (a string hashes as UTF-8, without a Buffer of it). */
+export function xmlPlistText(root: PlistValue): string {
+  return HEADER + write(root, '', []) + '</plist>\n';
 }
 
 type Path = (string | number)[];

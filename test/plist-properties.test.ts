@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PlistError, readPlist } from '../src/plist/read.js';
-import { Real, type PlistValue } from '../src/plist/value.js';
+import { Real, sortedKeys, type PlistValue } from '../src/plist/value.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { writeXmlPlist } from '../src/plist/write-xml.js';
 
@@ -81,4 +81,11 @@ test('fleet.yaml: random mutations of the example give diagnostics with a place,
     if (fleet && !fleet.directory && !fleet.installPoint) await planBuild({ fleet, catalog, fleetBytes: bytes, plistFormat: 'xml', version: 'test' });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   }), { numRuns: 1500 });
+});
+
+test('property: dictionary keys are written in UTF-16 code unit order, as sort() orders them, for few keys and many', () => {
+  fc.assert(fc.property(fc.uniqueArray(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('a', 'B', 'é', '😀', '\uffff', '')), { maxLength: 40 }), (keys) => {
+    const dict = Object.fromEntries(keys.map((k) => [k, 1])) as Record<string, PlistValue>;
+    assert.deepEqual(sortedKeys(dict), Object.keys(dict).sort());
+  }), { numRuns: 500 });
 });

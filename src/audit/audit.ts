@@ -1,4 +1,4 @@
-import { describeValue, type Catalog, type PreferenceKey } from '../catalog/catalog.js';
+import { describeValue, type Catalog } from '../catalog/catalog.js';
 import { CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { suggest } from '../diagnostics/suggest.js';
 import type { Fleet, Setting, User } from '../fleet/model.js';

@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as commander from 'commander';
 import { EXIT, type Io } from './io.js';
 
 // Only commander loads at startup; each command imports its own modules, so `mdmgen --help` stays fast.
+// Commander is required rather than imported: through its ESM wrapper and Node's CommonJS translator,
+// `mdmgen --help` took 12 to 24 ms longer (hyperfine, 100 runs each, two orders).
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof commander;
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const failOn = () => new Option('--fail-on <severity>', 'exit 1 when a diagnostic at or above this severity remains').choices(['error', 'warning', 'info']).default('error');
 
-export function createProgram(io: Io, setExit: (code: number) => void): Command {
+export function createProgram(io: Io, setExit: (code: number) => void): commander.Command {
   const program = new Command('mdmgen')
     .description('Compile one fleet.yaml into Messenger for Mac and iChat preference plists and configuration profiles.')
     .version(VERSION)

@@ -2,14 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
-import { OutputError, writeOutputWith } from '../compile/output.js';
-import { ManifestText, planShared, type BuildInput } from '../compile/plan.js';
-import { makeUserProfiles } from '../compile/user-profiles.js';
+import type { BuildInput } from '../compile/plan.js';
 import { EXIT, type Io } from './io.js';
 import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
@@ -68,6 +65,8 @@ export async function build(io: Io, file: string, options: { output?: string; pl
     ...(identity && { sign: (await import('../pki/cms.js')).signer(identity, signingTime) }),
     ...(program && { program }),
   };
+  // The compiler (and the install point's templates) load here, not for validate, init or schema.
+  const [{ ManifestText, planShared }, { OutputError, writeOutputWith }, { makeUserProfiles }] = await Promise.all([import('../compile/plan.js'), import('../compile/output.js'), import('../compile/user-profiles.js')]);
   const plan = await planShared(input);
   const problems = sortDiagnostics([...edge, ...plan.diagnostics]);
   if (plan.diagnostics.some((d) => d.severity === 'error') || exitCode(problems, options.failOn) !== EXIT.ok) return stop(problems);
@@ -113,6 +112,7 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
   const template = await readFile(new URL('templates/init/fleet.yaml.hbs', PACKAGE_ROOT), 'utf8');
   const schemaPath = relative(dirname(target), fileURLToPath(new URL('schemas/fleet.schema.json', PACKAGE_ROOT)));
   // noEscape: this is YAML, not HTML; strict: a variable the template names but nobody passes is an error.
+  const { default: Handlebars } = await import('handlebars');
   const render = Handlebars.create().compile(template, { noEscape: true, strict: true });
   try {
     await mkdir(dirname(target), { recursive: true });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -11,6 +11,7 @@ import { EXIT, type Io } from './io.js';
 import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
 import { progress } from './progress.js';
+import { template } from '../precompiled.js';
 
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
 
@@ -109,11 +110,8 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
     io.stderr(`mdmgen: ${relative(io.cwd, target)} already exists; use --force to replace it\n`);
     return EXIT.usage;
   }
-  const template = await readFile(new URL('templates/init/fleet.yaml.hbs', PACKAGE_ROOT), 'utf8');
   const schemaPath = relative(dirname(target), fileURLToPath(new URL('schemas/fleet.schema.json', PACKAGE_ROOT)));
-  // noEscape: this is YAML, not HTML; strict: a variable the template names but nobody passes is an error.
-  const { default: Handlebars } = await import('handlebars');
-  const render = Handlebars.create().compile(template, { noEscape: true, strict: true });
+  const render = template('init/fleet.yaml.hbs');
   try {
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, render({ schemaPath: schemaPath.split('\\').join('/') }));

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
+import { template } from '../precompiled.js';
 import type { AuditReport } from './findings.js';
-
-const TEMPLATE = new URL('../../../templates/report/audit.html.hbs', import.meta.url);
 
 interface Bar { label: string; compliant: number; total: number; percent: number }
 
@@ -36,11 +33,10 @@ function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
 
 /** One self-contained HTML file: no network, no external script or style. */
 export function html(report: AuditReport): string {
-  const handlebars = Handlebars.create();
-  handlebars.registerHelper('lt', (a: number, b: number) => a < b);
-  handlebars.registerHelper('plural', (count: number, word: string) => (count === 1 ? word : `${word}s`));
-  // HTML escaping stays on: every value in the table comes from files pulled from Macs.
-  const render = handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: true });
+  const render = template('report/audit.html.hbs', {
+    lt: (a: number, b: number) => a < b,
+    plural: (count: number, word: string) => (count === 1 ? word : `${word}s`),
+  });
   const { groups, settings } = compliance(report);
   const rows = report.findings.map((f) => ({
     severity: f.severity, code: f.code, host: f.host ?? '', user: f.user ?? '', group: f.group ?? '', domain: f.domain ?? '', key: f.key ?? '',

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
+import { template } from '../precompiled.js';
 import type { Artifact } from '../compile/plan.js';
 import type { Directory } from '../directory/directory.js';
 import type { Fleet } from '../fleet/model.js';
@@ -22,15 +21,7 @@ export interface InstallPointEntry {
   mode: 0o644 | 0o755;
 }
 
-const TEMPLATES = new URL('../../../templates/install-point/', import.meta.url);
 const DAEMON = 'com.microsoft.MessengerDaemon';
-const handlebars = Handlebars.create();
-
-function template(name: string): HandlebarsTemplateDelegate {
-  // noEscape: these are text and shell scripts, not HTML; strict: a name the template uses but the
-  // context lacks is an error, never an empty string in a user's instructions.
-  return handlebars.compile(readFileSync(new URL(name, TEMPLATES), 'utf8'), { noEscape: true, strict: true });
-}
 
 /** A value inside single quotes for sh: nothing in it is expanded. */
 export function shellQuote(value: string): string {
@@ -79,9 +70,9 @@ export function installPointEntries(fleet: Fleet, artifacts: readonly Artifact[]
     applicationText: spec.application,
   };
   entries.push(
-    { path: 'Read Me.txt', bytes: Buffer.from(template('read-me.txt.hbs')(context)), mode: 0o644 },
-    { path: 'install-preferences.sh', bytes: Buffer.from(template('install-preferences.sh.hbs')(context)), mode: 0o755 },
-    { path: 'uninstall.sh', bytes: Buffer.from(template('uninstall.sh.hbs')(context)), mode: 0o755 },
+    { path: 'Read Me.txt', bytes: Buffer.from(template('install-point/read-me.txt.hbs')(context)), mode: 0o644 },
+    { path: 'install-preferences.sh', bytes: Buffer.from(template('install-point/install-preferences.sh.hbs')(context)), mode: 0o755 },
+    { path: 'uninstall.sh', bytes: Buffer.from(template('install-point/uninstall.sh.hbs')(context)), mode: 0o755 },
   );
   entries.sort((a, b) => (a.path < b.path ? -1 : 1));
   const sums = entries.map((e) => `${createHash('sha256').update(e.bytes).digest('hex')}  ${e.path}`).join('\n');
@@ -91,7 +82,7 @@ export function installPointEntries(fleet: Fleet, artifacts: readonly Artifact[]
 
 /** The note for the admin who publishes the share (kept outside the install point, which users read). */
 export function adminNote(fleet: Fleet, archive: string | undefined): Buffer {
-  return Buffer.from(template('admin.txt.hbs')({
+  return Buffer.from(template('install-point/admin.txt.hbs')({
     organization: fleet.organization.name,
     title: fleet.installPoint!.title,
     share: fleet.installPoint!.share ?? null,

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type Handlebars from 'handlebars';
 
 /** The templates of templates/, with the options scripts/bake.mjs precompiles each with. */
@@ -28,7 +29,7 @@ const require = createRequire(import.meta.url);
 export function template(name: TemplateName, helpers: Record<string, Handlebars.HelperDelegate> = {}): Handlebars.TemplateDelegate {
   const runtime = (require('handlebars/runtime') as typeof Handlebars).create();
   for (const [helper, fn] of Object.entries(helpers)) runtime.registerHelper(helper, fn);
-  const specs = require(BAKED_TEMPLATES.pathname) as Record<TemplateName, TemplateSpecification>;
+  const specs = require(fileURLToPath(BAKED_TEMPLATES)) as Record<TemplateName, TemplateSpecification>;
   return runtime.template(specs[name]);
 }
 

@@ -4,11 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readPlist } from '../dist/src/plist/read.js';
 import { writeBinaryPlist } from '../dist/src/plist/write-binary.js';
 import { writeXmlPlist } from '../dist/src/plist/write-xml.js';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const build = mkdtempSync(join(tmpdir(), 'mdmgen-pulls-'));
 execFileSync(process.execPath, [join(root, 'bin/mdmgen.js'), 'build', join(root, 'examples/fleet.yaml'), '-o', build]);
 const out = join(root, 'examples/pulled');

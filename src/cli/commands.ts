@@ -7,11 +7,11 @@ import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../dia
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
 import type { BuildInput } from '../compile/plan.js';
+import { template } from '../precompiled.js';
 import { EXIT, type Io } from './io.js';
 import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
 import { VERSION } from './main.js';
 import { progress } from './progress.js';
-import { template } from '../precompiled.js';
 
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
 

@@ -1,8 +1,8 @@
 import type { Catalog } from '../catalog/catalog.js';
-import type { Directory } from '../directory/directory.js';
+import type { Directory, PackedRows } from '../directory/directory.js';
 import { safeName } from '../directory/names.js';
 import { CODES, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Account, Fleet, Policy, Setting, User } from '../fleet/model.js';
+import type { Account, Fleet, Group, Policy, Setting, User } from '../fleet/model.js';
 import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
 import { freezePlist, type PlistDict, type PlistValue } from '../plist/value.js';
 import { writeBinaryPlist } from '../plist/write-binary.js';
@@ -13,7 +13,8 @@ import { adminNote, entryNameProblems, installPointEntries, type ProgramFile } f
 import { dnsZone } from '../network/dns.js';
 import { pfAnchor, portRules, portsJson, portsMarkdown } from '../network/ports.js';
 import { accountPayload, passwordKey } from './accounts.js';
-import { sha256, uuidV5 } from './identity.js';
+import { sha256 } from './identity.js';
+import { byContent, Stencil, type Identify } from './stencil.js';
 
 export type ArtifactKind = 'plist' | 'profile' | 'certificate' | 'install-point' | 'archive' | 'network' | 'dns' | 'script' | 'document';
 
@@ -90,7 +91,7 @@ export interface UserTarget {
   path: string;
 }
 
-function userTarget(user: User): UserTarget {
+export function userTarget(user: User): UserTarget {
   const name = safeName(user.name);
   return { user, name, path: `profiles/users/${name}.mobileconfig` };
 }
@@ -111,6 +112,11 @@ export class UserTargets implements Iterable<UserTarget> {
 
   at(index: number): UserTarget {
     return userTarget(this.directory!.at(this.rows[index]!));
+  }
+
+  /** The users of targets `from` to `to` (not included), packed for another thread. */
+  pack(from: number, to: number): PackedRows {
+    return this.directory!.pack(this.rows.subarray(from, to));
   }
 
   *[Symbol.iterator](): Iterator<UserTarget> {
@@ -219,22 +225,79 @@ function userTargets(fleet: Fleet, directory: Directory | undefined): UserTarget
 }
 
 /** One user's profile: their group's policy with the templates rendered, and the iChat accounts. */
-export function userArtifact(input: BuildInput, { user, name, path }: UserTarget): Artifact {
+export function userArtifact(input: BuildInput, target: UserTarget): Artifact {
+  const stencil = userStencil(input, target);
+  const filled = stencil?.fill(target.user.values, target.name);
+  if (!stencil || !filled) return userProfile(input, target);
+  const { user, name, path } = target;
+  return profileFile(input, { path, identifier: userIdentifier(input, name), entry: { ...stencil.entry, user: user.name } }, filled.text, filled.uuid);
+}
+
+/** A user's profile made without a stencil: what every stencil must give byte for byte (the tests compare them). */
+export function userProfile(input: BuildInput, target: UserTarget, identify = byContent): Artifact {
+  const e = profileEnvelope(input, userProfileTarget(input, target), false, identify);
+  return profileFile(input, e, ...envelopeText(input, e, identify));
+}
+
+function userProfileTarget(input: BuildInput, { user, name, path }: UserTarget): Target {
   const { fleet } = input;
   const group = groupOf(fleet, user)?.name;
   const unrendered = policyFor(fleet, user);
-  return profileArtifact(input, {
+  return {
     label: `user ${user.name}`,
     who: `${user.name}${group ? ` (group ${group})` : ''}`,
     ...(group !== undefined && { group }),
     user,
     path,
-    identifier: `${fleet.organization.identifier}.preferences.user.${name}`,
+    identifier: userIdentifier(input, name),
     scope: 'User',
     policy: renderPolicy(unrendered, user),
     unrendered,
     accounts: fleet.accounts,
-  }, false);
+  };
+}
+
+function userIdentifier(input: BuildInput, name: string): string {
+  return `${input.fleet.organization.identifier}.preferences.user.${name}`;
+}
+
+type UserStencil = Stencil & { entry: Partial<ManifestEntry> };
+
+/** Per build, per group (undefined: the base policy), the stencil of its users' profiles, or null where none is used. */
+const stencils = new WeakMap<BuildInput, Map<Group | undefined, UserStencil | null>>();
+
+/**
+ * The stencil of the profiles of this user's group, recorded from the general code on the first user who
+ * asks. A once value with a template has a per-user mcx_data_timestamp, hashed from the value rather than
+ * from the text, so such a group has none. Before it is used, the stencil's profile of that first user must
+ * be byte for byte the general one (a slot character written literally in fleet.yaml would fail this).
+ */
+export function userStencil(input: BuildInput, target: UserTarget): UserStencil | null {
+  const { fleet } = input;
+  const variables = fleet.directory ? Object.keys(fleet.directory.columns) : undefined;
+  const group = groupOf(fleet, target.user);
+  let byGroup = stencils.get(input);
+  if (!byGroup) stencils.set(input, (byGroup = new Map()));
+  let made = byGroup.get(group);
+  if (made !== undefined) return made;
+  made = null;
+  const policy = group?.policy ?? fleet.base;
+  const onceTemplate = [...policy.values()].some((settings) => [...settings.values()].some((s) => s.template && s.manage === 'once'));
+  if (variables?.includes('user') && !onceTemplate) {
+    let entry: Partial<ManifestEntry> = {};
+    const stencil = Stencil.record(variables, (values, name, identify) => {
+      const user: User = { name: values.user!, values, line: target.user.line, ...(target.user.group !== undefined && { group: target.user.group }) };
+      const e = profileEnvelope(input, userProfileTarget(input, { user, name, path: target.path }), false, identify);
+      entry = e.entry;
+      return envelopeText(input, e, identify)[0];
+    });
+    const filled = stencil.fill(target.user.values, target.name);
+    const general = userProfile(input, target, byContent);
+    const candidate = filled && profileFile(input, { path: target.path, identifier: userIdentifier(input, target.name), entry: { ...entry, user: target.user.name } }, filled.text, filled.uuid);
+    if (candidate && candidate.bytes.equals(general.bytes) && manifestEntryText(candidate.entry) === manifestEntryText(general.entry)) made = Object.assign(stencil, { entry });
+  }
+  byGroup.set(group, made);
+  return made;
 }
 
 /**
@@ -299,6 +362,11 @@ async function installPointArtifacts(input: BuildInput, built: readonly Artifact
 }
 
 function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: boolean): Artifact {
+  const e = profileEnvelope(input, target, leftOutTemplates, byContent);
+  return profileFile(input, e, ...envelopeText(input, e, byContent));
+}
+
+function profileEnvelope(input: BuildInput, target: Target, leftOutTemplates: boolean, identify: Identify): Envelope {
   const { fleet, catalog } = input;
   const payloads: PlistDict[] = [];
   const summary: string[] = [];
@@ -306,7 +374,7 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
   for (const [domain, settings] of target.policy) {
     if (settings.size === 0) continue;
     const { content, description } = settings === target.unrendered?.get(domain) ? sharedDomainPayload(domain, settings) : domainPayload(domain, settings);
-    payloads.push(withUuid({
+    payloads.push(withUuid(identify, {
       PayloadType: 'com.apple.ManagedClient.preferences',
       PayloadVersion: 1,
       PayloadIdentifier: `${target.identifier}.${domain}`,
@@ -319,12 +387,12 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
     const password = account.authentication === 'password' ? input.secrets?.get(index) : undefined;
     containsSecret ||= password !== undefined;
     // The UUID is derived without the password, so a UUID never lets anyone test a guess of it.
-    payloads.push(withUuid(accountPayload(account, target.identifier, target.user!, password), passwordKey(account)));
+    payloads.push(withUuid(identify, accountPayload(account, target.identifier, target.user!, password), passwordKey(account)));
     summary.push(`iChat: ${account.type} account on ${account.host}.`);
   }
 
   if (leftOutTemplates) summary.push('Per-user values are in each user\'s own profile.');
-  return envelope(input, {
+  return {
     path: target.path,
     identifier: target.identifier,
     displayName: `${fleet.organization.name} instant messaging (${target.label})`,
@@ -336,7 +404,7 @@ function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: bo
       ...(target.user !== undefined && { user: target.user.name }),
       ...(containsSecret && { containsSecret }),
     },
-  });
+  };
 }
 
 // A group's domain without templates is one Map shared by all its users (renderPolicy keeps it), so its
@@ -385,7 +453,7 @@ function trustArtifacts(input: BuildInput, anchors: readonly Certificate[]): Art
     return { cert, file: `${name}.cer` };
   });
   const pem = named.map(({ cert }) => `-----BEGIN CERTIFICATE-----\n${cert.der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`).join('');
-  const payloads = named.map(({ cert, file }) => withUuid({
+  const payloads = named.map(({ cert, file }) => withUuid(byContent, {
     PayloadType: 'com.apple.security.root',
     PayloadVersion: 1,
     PayloadIdentifier: `${root}.trust.${cert.sha256.slice(0, 16)}`,
@@ -418,8 +486,12 @@ interface Envelope {
   entry: Partial<ManifestEntry>;
 }
 
-/** The profile around its payloads: identity, serialisation, and a signature when one is configured. */
 function envelope(input: BuildInput, e: Envelope): Artifact {
+  return profileFile(input, e, ...envelopeText(input, e, byContent));
+}
+
+/** The profile around its payloads, as text, and its UUID. */
+function envelopeText(input: BuildInput, e: Envelope, identify: Identify): [text: string, uuid: string] {
   const profile: Record<string, PlistValue> = {
     PayloadType: 'Configuration',
     PayloadVersion: 1,
@@ -432,19 +504,24 @@ function envelope(input: BuildInput, e: Envelope): Artifact {
   };
   // The payload UUIDs already stand for the payloads' content, so the profile's UUID hashes those, not the
   // payloads again.
-  const uuid = uuidV5(`${e.identifier}\n${xmlPlistText({ ...profile, PayloadContent: e.payloads.map((p) => p.PayloadUUID!) })}`);
+  const uuid = identify(e.identifier, xmlPlistText({ ...profile, PayloadContent: e.payloads.map((p) => p.PayloadUUID!) }));
   profile.PayloadUUID = uuid;
-  const xml = writeXmlPlist(profile);
+  return [xmlPlistText(profile), uuid];
+}
+
+/** The profile's file: signed when a signing identity is configured, with its manifest entry. */
+function profileFile(input: BuildInput, e: Pick<Envelope, 'path' | 'identifier' | 'entry'> & { payloads?: PlistDict[] }, text: string, uuid: string): Artifact {
+  const xml = Buffer.from(text);
   return {
     ...artifact(e.path, input.sign ? input.sign(xml) : xml, { kind: 'profile', ...e.entry, identifier: e.identifier, uuid, signed: input.sign !== undefined }),
-    identities: [e.identifier, uuid, ...e.payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])],
+    ...(e.payloads && { identities: [e.identifier, uuid, ...e.payloads.flatMap((p) => [String(p.PayloadIdentifier), String(p.PayloadUUID)])] }),
   };
 }
 
-/** Sets PayloadUUID to a UUIDv5 of the identifier and the content (less the named secret key). */
-function withUuid(payload: Record<string, PlistValue>, secretKey?: string): PlistDict & { PayloadUUID: string } {
+/** Sets PayloadUUID from the identifier and the content (less the named secret key). */
+function withUuid(identify: Identify, payload: Record<string, PlistValue>, secretKey?: string): PlistDict & { PayloadUUID: string } {
   const hashed = secretKey && secretKey in payload ? { ...payload, [secretKey]: '(secret)' } : payload;
-  payload.PayloadUUID = uuidV5(`${String(payload.PayloadIdentifier)}\n${xmlPlistText(hashed)}`);
+  payload.PayloadUUID = identify(String(payload.PayloadIdentifier), xmlPlistText(hashed));
   return payload as PlistDict & { PayloadUUID: string };
 }
 

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SigningIdentity } from '../pki/identity.js';
-import { manifestEntryText, userArtifact, type BuildInput, type UserTarget, type UserTargets } from './plan.js';
+import type { PackedRows } from '../directory/directory.js';
+import { manifestEntryText, userArtifact, type BuildInput, type UserTargets } from './plan.js';
 
 /** Below this many users, starting threads (about 60 ms each, to load the compiler) costs more than it saves. */
 const THREAD_THRESHOLD = 2000;
@@ -38,7 +39,7 @@ export interface WorkerSetup {
 
 export interface Chunk {
   index: number;
-  targets: UserTarget[];
+  users: PackedRows;
 }
 
 export interface ChunkResult {
@@ -105,7 +106,7 @@ export async function makeUserProfiles(input: BuildInput, targets: UserTargets, 
             const index = next++;
             inFlight.set(worker, inFlight.get(worker)! + 1);
             const first = index * CHUNK;
-            worker.postMessage({ index, targets: Array.from({ length: Math.min(CHUNK, targets.length - first) }, (_, k) => targets.at(first + k)) } satisfies Chunk);
+            worker.postMessage({ index, users: targets.pack(first, Math.min(first + CHUNK, targets.length)) } satisfies Chunk);
           }
         }
       };

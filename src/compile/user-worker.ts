@@ -3,7 +3,8 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import { readCertificates } from '../pki/certificates.js';
 import { signer } from '../pki/cms.js';
-import { manifestEntryText, userArtifact, type BuildInput } from './plan.js';
+import { unpackUser } from '../directory/directory.js';
+import { manifestEntryText, userArtifact, userTarget, type BuildInput } from './plan.js';
 import type { Chunk, ChunkResult, WorkerSetup } from './user-profiles.js';
 
 // A build thread: makes the per-user profiles of each chunk it is sent (see user-profiles.ts).
@@ -19,8 +20,8 @@ const input: BuildInput = {
   }),
 };
 
-parentPort!.on('message', ({ index, targets }: Chunk) => {
-  const artifacts = targets.map((target) => userArtifact(input, target));
+parentPort!.on('message', ({ index, users }: Chunk) => {
+  const artifacts = users.rows.map((_, k) => userArtifact(input, userTarget(unpackUser(users, k))));
   const bytes = Buffer.concat(artifacts.map((a) => a.bytes));
   // A fresh ArrayBuffer of exactly these bytes, handed over rather than copied.
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);

@@ -55,16 +55,17 @@ export class Directory implements Iterable<User> {
   }
 
   at(index: number): User {
-    const row = this.rows[index]!;
-    const base = index * this.stride;
-    let start = 0;
-    const values: Record<string, string> = Object.fromEntries(this.variables.map((variable, j) => {
-      const end = this.numbers[base + 1 + j]!;
-      const cell = row.slice(start, end);
-      start = end;
-      return [variable, cell];
-    }));
-    return { name: values.user!, values, line: this.numbers[base]!, ...(values.group && { group: values.group }) };
+    return userOf(this.variables, this.rows[index]!, this.numbers, index * this.stride);
+  }
+
+  /** These rows as they are packed, for another thread: cheaper to send than users, which `unpackUser` gives back. */
+  pack(indices: ArrayLike<number>): PackedRows {
+    const numbers = new Int32Array(indices.length * this.stride);
+    const rows = Array.from(indices, (index, k) => {
+      numbers.set(this.numbers.subarray(index * this.stride, (index + 1) * this.stride), k * this.stride);
+      return this.rows[index]!;
+    });
+    return { variables: this.variables, rows, numbers };
   }
 
   /** The user of this exact name. */
@@ -98,6 +99,28 @@ export class Directory implements Iterable<User> {
     });
     return slots;
   }
+}
+
+export interface PackedRows {
+  variables: readonly string[];
+  rows: string[];
+  numbers: Int32Array;
+}
+
+export function unpackUser(packed: PackedRows, k: number): User {
+  return userOf(packed.variables, packed.rows[k]!, packed.numbers, k * (packed.variables.length + 1));
+}
+
+/** The user of a packed row: its numbers start at `base` (its line, then where each cell ends). */
+function userOf(variables: readonly string[], row: string, numbers: Int32Array, base: number): User {
+  let start = 0;
+  const values: Record<string, string> = Object.fromEntries(variables.map((variable, j) => {
+    const end = numbers[base + 1 + j]!;
+    const cell = row.slice(start, end);
+    start = end;
+    return [variable, cell];
+  }));
+  return { name: values.user!, values, line: numbers[base]!, ...(values.group && { group: values.group }) };
 }
 
 /** FNV-1a over UTF-16 code units. */

@@ -83,10 +83,16 @@ function container(value: PlistValue, indent: string, path: Path): string {
 const NEEDS_CARE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff&<>]/;
 
 function escape(text: string, path: Path): string {
-  if (!NEEDS_CARE.test(text)) return text;
-  const bad = firstInvalidXmlChar(text);
+  const escaped = escapeXmlText(text);
   // Name the place, never the value: the string may be a secret.
-  if (bad >= 0) throw new TypeError(`character at index ${bad} of the string at ${where(path)} cannot be written to XML`);
+  if (escaped === undefined) throw new TypeError(`character at index ${firstInvalidXmlChar(text)} of the string at ${where(path)} cannot be written to XML`);
+  return escaped;
+}
+
+/** A string as the writer puts it between tags, or undefined when XML cannot carry one of its characters. */
+export function escapeXmlText(text: string): string | undefined {
+  if (!NEEDS_CARE.test(text)) return text;
+  if (firstInvalidXmlChar(text) >= 0) return undefined;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -288,3 +288,47 @@ test('the packed directory gives back every row as csv-parse reads it, and finds
   const odd = readDirectory({ file: 'users.csv', columns: { toString: 'mail', user: 'name', constructor: 'dept' } }, 'users.csv', Buffer.from('name,mail,dept\nbob,b@example.com,E\n'), at);
   assert.deepEqual(Object.entries(odd.users!.at(0).values), [['toString', 'b@example.com'], ['user', 'bob'], ['constructor', 'E']]);
 });
+
+test('the CSV reader reads what csv-parse reads, and refuses what it refuses', async () => {
+  const { default: fc } = await import('fast-check');
+  const { parse } = await import('csv-parse/sync');
+  const { readCsv } = await import('../src/directory/csv.js');
+  let compared = 0;
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', ' ', 'é', '😀'), maxLength: 30 }), fc.boolean(), (raw, crlf) => {
+    const text = crlf ? raw.replaceAll('\n', '\r\n') : raw;
+    let reference: string[][] | undefined;
+    try {
+      reference = parse(text, { skip_empty_lines: true }) as string[][];
+    } catch {
+      reference = undefined;
+    }
+    const records: string[][] = [];
+    const error = readCsv(text, (cells) => records.push(cells));
+    assert.equal(error === undefined, reference !== undefined, `${JSON.stringify(text)}: ${error?.message}`);
+    if (reference) {
+      assert.deepEqual(records, reference);
+      compared++;
+    }
+  }), { numRuns: 5000 });
+  assert.ok(compared > 1000, `only ${compared} readable inputs compared`);
+});
+
+test('a broken CSV is refused at the line where the fault is; lines count every break, quoted ones too', async () => {
+  const { readCsv } = await import('../src/directory/csv.js');
+  const lines: number[] = [];
+  assert.equal(readCsv('a,b\r\n\r\n"x\r\ny",1\n\n"p\rq",2\rlast,3', (_, line) => lines.push(line)), undefined);
+  assert.deepEqual(lines, [1, 3, 6, 8]);
+  const cases: [string, number, RegExp][] = [
+    ['a,b\n1,2\n"3,4\n5,6\n', 3, /the quoted field that starts on line 3 is never closed/],
+    ['a,b\n1,2\n3,x"y\n', 3, /a field holds a quote but does not start with one/],
+    ['a,b\n"1\n2"x,2\n', 3, /a field goes on after its closing quote/],
+    ['a,b\n1,2\n\n3\n', 4, /the row on line 4 has 1 fields where the header has 2/],
+  ];
+  for (const [text, line, message] of cases) {
+    const error = readCsv(text, () => undefined);
+    assert.equal(error?.line, line, text);
+    assert.match(error!.message, message);
+  }
+  const { diagnostics } = read('sAMAccountName,mail\njdoe,j@example.com,extra\n');
+  assert.deepEqual(diagnostics.filter((d) => d.code === 'directory/unreadable').map((d) => [d.code, d.line, d.message]), [['directory/unreadable', 2, 'not a valid CSV file: the row on line 2 has 3 fields where the header has 2']]);
+});

@@ -1,7 +1,7 @@
-import { parse } from 'csv-parse/sync';
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import type { DirectorySpec, User } from '../fleet/model.js';
 import { decodeUtf8, firstInvalidXmlChar } from '../source/utf8.js';
+import { readCsv } from './csv.js';
 import { macNameKey } from './names.js';
 
 export const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024;
@@ -132,7 +132,7 @@ function hash(text: string, start: number, end: number): number {
 
 /**
  * Reads a directory export as Active Directory writes it: a header row, quoted fields holding commas,
- * quotes and line breaks, UTF-8 with or without BOM, CRLF or LF. Problems name the CSV line; a column the
+ * quotes and line breaks, UTF-8 with or without BOM, CRLF, LF or CR. Problems name the CSV line; a column the
  * mapping names but the header lacks is reported at the mapping in fleet.yaml (through `atMapping`).
  */
 export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, atMapping: (keyPath: KeyPath) => Omit<Diagnostic, 'code' | 'severity' | 'message'>): DirectoryResult {
@@ -149,42 +149,36 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     return { diagnostics };
   }
 
-  const lineAt = lineCounter(bytes);
   const variables = Object.keys(spec.columns);
   const users = new Directory(variables);
   const seen = new Map<string, number>();
   let indexOf: Record<string, number> | undefined;
   let unknownColumn = false;
-  let start = 0;
-  // Each row is turned into a user as the parser reaches it (on_record answers null, so the parser keeps
-  // nothing): 100,000 rows never exist as records and users at once.
-  const row = (record: string[], info: { bytes: number }): null => {
-    const line = lineAt(start);
-    start = info.bytes;
+  // Each row is turned into a user as the parser reaches it: 100,000 rows never exist as records and users at once.
+  const row = (record: string[], line: number): void => {
     if (!indexOf) {
       indexOf = columnsOf(record);
-      return null;
+      return;
     }
-    if (unknownColumn) return null;
+    if (unknownColumn) return;
     const cells = variables.map((variable) => record[indexOf![variable]!] ?? '');
     const name = cells[variables.indexOf('user')] ?? '';
     if (name.trim() === '') {
       report('directory/empty-user', 'this row has no user name', line);
-      return null;
+      return;
     }
     if (firstInvalidXmlChar(name) >= 0) {
       report('directory/invalid-character', 'this row\'s user name holds a control character, which no Mac account name has', line);
-      return null;
+      return;
     }
     const key = macNameKey(name);
     const other = seen.get(key);
     if (other !== undefined) {
       const { name: otherName, line: otherLine } = users.at(other);
       report('directory/duplicate-user', `user "${name}" is the same name to a Mac as "${otherName}" on line ${otherLine}`, line);
-      return null;
+      return;
     }
     seen.set(key, users.add(cells, line));
-    return null;
   };
   const columnsOf = (header: string[]): Record<string, number> => {
     const found: Record<string, number> = {};
@@ -202,12 +196,9 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     return found;
   };
 
-  try {
-    // on_record's context carries the byte count; `info: true` would build an object per row for it.
-    parse(bytes, { bom: true, skip_empty_lines: true, relax_column_count: false, on_record: (record: string[], context: { bytes: number }) => row(record, context) });
-  } catch (error) {
-    const { lines, message } = error as { lines?: number; message: string };
-    report('directory/unreadable', `not a valid CSV file: ${message.replace(/^[^:]*: /, '').split(/ at line \d+/)[0]}`, lines);
+  const broken = readCsv(decoded.text, row);
+  if (broken) {
+    report('directory/unreadable', `not a valid CSV file: ${broken.message}`, broken.line);
     return { diagnostics };
   }
   if (!indexOf) {
@@ -215,20 +206,4 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     return { diagnostics };
   }
   return diagnostics.length ? { diagnostics } : { users, diagnostics };
-}
-
-/**
- * Line numbers from byte offsets: csv-parse's own line count drifts on CRLF inside quoted fields, while
- * its byte count is exact. Blank lines before a record are skipped, as the parser skips them.
- */
-function lineCounter(bytes: Buffer): (offset: number) => number {
-  let line = 1;
-  let at = 0;
-  return (offset) => {
-    while (offset < bytes.length && (bytes[offset] === 0x0a || bytes[offset] === 0x0d)) offset++;
-    for (; at < offset; at++) {
-      if (bytes[at] === 0x0a || (bytes[at] === 0x0d && bytes[at + 1] !== 0x0a)) line++;
-    }
-    return line;
-  };
 }

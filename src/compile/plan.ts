@@ -611,24 +611,25 @@ function userClashes(input: BuildInput, users: UserTargets): Diagnostic[] {
   const all = [...new Set([...fleet.groups.map((g) => g.policy), fleet.base].flatMap((p) => [...suffixes(p)]))];
   // A safe name is the user's own name but for the few names made safe, which are kept here.
   const renamed = new Map<string, UserTarget>();
-  for (const u of users) if (u.name !== u.user.name) renamed.set(u.name, u);
-  const byName = (name: string): UserTarget | undefined => {
-    const user = input.users?.get(name);
-    return user && safeName(user.name) === name && getsProfile(fleet, user) ? userTarget(user) : renamed.get(name);
-  };
   const byFolded = new Map<string, string>();
+  // Looked at from the longer name: few names end with a payload's suffix, so this costs no string.
+  const longer: [UserTarget, string][] = [];
   for (const u of users) {
+    if (u.name !== u.user.name) renamed.set(u.name, u);
     const folded = u.path.toLowerCase();
     const clash = byFolded.get(folded);
     if (clash !== undefined) diagnostics.push(problem(file, `${u.path} and ${clash} are one file on a case-insensitive disk`));
     byFolded.set(folded, u.path);
-    // Looked at from the longer name: few names end with a payload's suffix, so this costs no string.
-    for (const suffix of all) {
-      if (!u.name.endsWith(suffix)) continue;
-      const shorter = byName(u.name.slice(0, -suffix.length));
-      if (shorter && suffixes(policyFor(fleet, shorter.user)).has(suffix)) {
-        diagnostics.push(problem(file, `${shorter.path} and ${u.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${u.name}`));
-      }
+    for (const suffix of all) if (u.name.endsWith(suffix)) longer.push([u, suffix]);
+  }
+  const byName = (name: string): UserTarget | undefined => {
+    const user = input.users?.get(name);
+    return user && safeName(user.name) === name && getsProfile(fleet, user) ? userTarget(user) : renamed.get(name);
+  };
+  for (const [u, suffix] of longer) {
+    const shorter = byName(u.name.slice(0, -suffix.length));
+    if (shorter && suffixes(policyFor(fleet, shorter.user)).has(suffix)) {
+      diagnostics.push(problem(file, `${shorter.path} and ${u.path} would share the identifier ${fleet.organization.identifier}.preferences.user.${u.name}`));
     }
   }
   return diagnostics;

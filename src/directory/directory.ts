@@ -113,13 +113,13 @@ export function unpackUser(packed: PackedRows, k: number): User {
 
 /** The user of a packed row: its numbers start at `base` (its line, then where each cell ends). */
 function userOf(variables: readonly string[], row: string, numbers: Int32Array, base: number): User {
+  const values: Record<string, string> = {};
   let start = 0;
-  const values: Record<string, string> = Object.fromEntries(variables.map((variable, j) => {
+  for (let j = 0; j < variables.length; j++) {
     const end = numbers[base + 1 + j]!;
-    const cell = row.slice(start, end);
+    values[variables[j]!] = row.slice(start, end);
     start = end;
-    return [variable, cell];
-  }));
+  }
   return { name: values.user!, values, line: numbers[base]!, ...(values.group && { group: values.group }) };
 }
 

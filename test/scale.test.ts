@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
@@ -49,6 +49,16 @@ test('a build with worker threads writes exactly the bytes of a build without', 
   assert.equal(shown(threaded.stdout), shown(alone.stdout));
   assert.match(alone.stdout, new RegExp(`\\(${USERS} of them per-user\\)`));
   assert.deepEqual(snapshotTree(threaded.out), snapshotTree(alone.out));
+});
+
+test('a build that stops after its threads started ends at once, says why and writes nothing', () => {
+  const fleet = directoryFleet('signing: { certificate: missing.pem, key: missing.key }\n');
+  const out = join(tempDir(), 'build');
+  const run = mdmgen(['build', fleet, '-o', out], { env: { MDMGEN_THREADS: '2' }, timeout: 30_000 });
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /missing\.pem/);
+  assert.match(run.stderr, /Nothing was written/);
+  assert.deepEqual(listTree(dirname(out)), []);
 });
 
 test('signed with threads, every profile is the same signed bytes (RSA is deterministic)', () => {

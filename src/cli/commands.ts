@@ -7,9 +7,10 @@ import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../dia
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
 import type { BuildInput } from '../compile/plan.js';
+import type { BuildThreads } from '../compile/user-profiles.js';
 import { template } from '../precompiled.js';
 import { EXIT, type Io } from './io.js';
-import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets } from './load.js';
+import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets, type Loaded } from './load.js';
 import { VERSION } from './main.js';
 import { progress } from './progress.js';
 
@@ -40,18 +41,38 @@ export async function validate(io: Io, file: string, options: { format: FormatNa
   return exitCode(diagnostics, options.failOn);
 }
 
-export async function build(io: Io, file: string, options: { output?: string; plistFormat: 'xml' | 'binary'; failOn: Severity }): Promise<number> {
-  const loaded = await loadPolicy(io, file);
+type BuildOptions = { output?: string; plistFormat: 'xml' | 'binary'; failOn: Severity };
+
+/** Diagnostics on stderr; `stop` also says nothing was written and answers the exit code. */
+function reporting(io: Io, failOn: Severity) {
   const color = io.stderrIsTTY && !io.env.NO_COLOR;
   const report = (diagnostics: readonly Diagnostic[]) => io.stderr(formatters.stylish(diagnostics, { color }));
   const stop = (diagnostics: readonly Diagnostic[]) => {
     report(diagnostics);
     io.stderr('Nothing was written.\n');
-    const code = exitCode(diagnostics, options.failOn);
+    const code = exitCode(diagnostics, failOn);
     return code === EXIT.ok ? EXIT.usage : code;
   };
+  return { report, stop };
+}
+
+export async function build(io: Io, file: string, options: BuildOptions): Promise<number> {
+  const loaded = await loadPolicy(io, file);
+  const { stop } = reporting(io, options.failOn);
   const { fleet, bytes, source } = loaded;
   if (!fleet || !bytes || !source || exitCode(loaded.diagnostics, options.failOn) !== EXIT.ok) return stop(loaded.diagnostics);
+  const { BuildThreads } = await import('../compile/user-profiles.js');
+  const threads = BuildThreads.start(loaded.users?.size ?? 0, io.env.MDMGEN_THREADS === undefined ? undefined : Number(io.env.MDMGEN_THREADS));
+  try {
+    return await buildLoaded(io, file, options, { ...loaded, fleet, bytes, source }, threads);
+  } finally {
+    await threads?.terminate();
+  }
+}
+
+async function buildLoaded(io: Io, file: string, options: BuildOptions, loaded: Loaded & Required<Pick<Loaded, 'fleet' | 'bytes' | 'source'>>, threads: BuildThreads | undefined): Promise<number> {
+  const { fleet, bytes, source } = loaded;
+  const { report, stop } = reporting(io, options.failOn);
   const fleetPath = resolve(io.cwd, file);
   const { secrets, diagnostics: secretProblems } = await resolveAccountSecrets(io, fleetPath, fleet, source);
   const { anchors, diagnostics: trustProblems } = await loadAnchors(io, fleetPath, fleet, source);
@@ -82,7 +103,7 @@ export async function build(io: Io, file: string, options: { output?: string; pl
       await makeUserProfiles(input, plan.users, identity && { identity, ...(signingTime && { signingTime }) }, (profile) => {
         stage.write(profile.path, profile.bytes);
         stage.manifest(manifest.add(profile.path, profile.manifest));
-      }, { onProgress: (done) => bar.update(done), ...(io.env.MDMGEN_THREADS !== undefined && { threads: Number(io.env.MDMGEN_THREADS) }) });
+      }, { onProgress: (done) => bar.update(done), ...(threads && { threads }) });
       stage.manifest(manifest.end());
     });
   } catch (error) {

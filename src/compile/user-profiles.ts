@@ -60,14 +60,48 @@ export interface MadeProfile {
 }
 
 /**
- * Makes every user's profile and hands each to `sink` in path order. With many users, worker threads make
- * them (serialising, hashing and signing) while this thread writes; a thread gets a new chunk only when
- * few are waiting to be written, so however many users there are, only a few hundred profiles are ever in
- * memory. MDMGEN_THREADS sets the number of threads (0: none).
+ * Threads that will make the per-user profiles, started as soon as the number of users is known: each
+ * takes about 0.3 s to load the compiler, which it does while this thread plans the build.
  */
-export async function makeUserProfiles(input: BuildInput, targets: UserTargets, signing: Signing | undefined, sink: (profile: MadeProfile) => void, options: { threads?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
-  const threads = options.threads ?? (targets.length >= THREAD_THRESHOLD ? availableParallelism() : 0);
-  if (threads === 0) {
+export class BuildThreads {
+  readonly workers: Worker[];
+  /** Rejects when a thread fails, or stops before terminate(). */
+  readonly failed: Promise<never>;
+  private stopping = false;
+
+  /** Undefined when the build is too small to gain from threads; `count` (MDMGEN_THREADS) overrides, 0 for none. */
+  static start(users: number, count?: number): BuildThreads | undefined {
+    const threads = Math.min(count ?? (users >= THREAD_THRESHOLD ? availableParallelism() : 0), Math.ceil(users / CHUNK));
+    return threads > 0 ? new BuildThreads(threads) : undefined;
+  }
+
+  private constructor(count: number) {
+    this.workers = Array.from({ length: count }, () => new Worker(new URL('./user-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
+    this.failed = new Promise<never>((_, reject) => {
+      for (const worker of this.workers) {
+        worker.on('error', reject);
+        worker.on('exit', (code) => this.stopping || reject(new Error(`a build thread stopped (exit code ${code})`)));
+      }
+    });
+    this.failed.catch(() => undefined); // makeUserProfiles awaits it; a build that stops earlier never does
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Makes every user's profile and hands each to `sink` in path order. With threads (startBuildThreads),
+ * they make the profiles (serialising, hashing and signing) while this thread writes; a thread gets a new
+ * chunk only when few are waiting to be written, so however many users there are, only a few hundred
+ * profiles are ever in memory. The threads are stopped at the end.
+ */
+export async function makeUserProfiles(input: BuildInput, targets: UserTargets, signing: Signing | undefined, sink: (profile: MadeProfile) => void, options: { threads?: BuildThreads; onProgress?: (done: number) => void } = {}): Promise<void> {
+  const threads = options.threads;
+  if (!threads || targets.length === 0) {
+    await threads?.terminate();
     for (let i = 0; i < targets.length; i++) {
       const { path, bytes, entry } = userArtifact(input, targets.at(i));
       sink({ path, bytes, manifest: manifestEntryText(entry) });
@@ -91,14 +125,15 @@ export async function makeUserProfiles(input: BuildInput, targets: UserTargets, 
       },
     }),
   };
+  const { workers } = threads;
   const chunks = Math.ceil(targets.length / CHUNK);
-  const workers = Array.from({ length: Math.min(threads, chunks) }, () => new Worker(new URL('./user-worker.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
+  for (const worker of workers) worker.postMessage(setup);
   const done = new Map<number, ChunkResult>();
   let next = 0;
   let written = 0;
   let users = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
+    await Promise.race([threads.failed, new Promise<void>((resolve, reject) => {
       const inFlight = new Map<Worker, number>(workers.map((w) => [w, 0]));
       const fill = () => {
         for (const worker of workers) {
@@ -121,8 +156,6 @@ export async function makeUserProfiles(input: BuildInput, targets: UserTargets, 
         options.onProgress?.(users);
       };
       for (const worker of workers) {
-        worker.on('error', reject);
-        worker.on('exit', (code) => code !== 0 && reject(new Error(`a build thread stopped (exit code ${code})`)));
         worker.on('message', (result: ChunkResult) => {
           inFlight.set(worker, inFlight.get(worker)! - 1);
           done.set(result.index, result);
@@ -139,8 +172,8 @@ export async function makeUserProfiles(input: BuildInput, targets: UserTargets, 
         });
       }
       fill();
-    });
+    })]);
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await threads.terminate();
   }
 }

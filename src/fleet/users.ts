@@ -52,14 +52,25 @@ export function checkUsers(fleet: Fleet, users: Iterable<User>, file: string): D
   const unknownGroups = new Map<string, number>();
   const groupNames = new Set(fleet.groups.map((g) => g.name));
   const accountTemplates = fleet.accounts.filter((a) => a.user !== undefined && isTemplate(a.user));
+  // What a policy has to check, worked out once per group rather than once per user.
+  const checks = new Map<Policy, { templated: { what: string; text: string }[]; kerberosLogon?: string }>();
+  const checksOf = (policy: Policy) => {
+    let made = checks.get(policy);
+    if (!made) {
+      const templated: { what: string; text: string }[] = [];
+      for (const settings of policy.values()) {
+        for (const s of settings.values()) if (s.template) templated.push({ what: s.key, text: String(s.value) });
+      }
+      for (const account of accountTemplates) templated.push({ what: `the ${account.type} account's user`, text: account.user! });
+      const logon = get(policy, DAEMON, 'UserLogonName');
+      made = { templated, ...(get(policy, DAEMON, 'EnableKerberosLogin')?.value === true && logon?.template && { kerberosLogon: String(logon.value) }) };
+      checks.set(policy, made);
+    }
+    return made;
+  };
   for (const user of users) {
     if (user.group !== undefined && !groupNames.has(user.group)) unknownGroups.set(user.group, (unknownGroups.get(user.group) ?? 0) + 1);
-    const policy = policyFor(fleet, user);
-    const templated: { what: string; text: string }[] = [];
-    for (const settings of policy.values()) {
-      for (const s of settings.values()) if (s.template) templated.push({ what: s.key, text: String(s.value) });
-    }
-    for (const account of accountTemplates) templated.push({ what: `the ${account.type} account's user`, text: account.user! });
+    const { templated, kerberosLogon } = checksOf(policyFor(fleet, user));
     let clean = true;
     for (const { what, text } of templated) {
       const value = render(text, user.values);
@@ -74,13 +85,10 @@ export function checkUsers(fleet: Fleet, users: Iterable<User>, file: string): D
         clean = false;
       }
     }
-    if (clean && get(policy, DAEMON, 'EnableKerberosLogin')?.value === true) {
-      const logon = get(policy, DAEMON, 'UserLogonName');
-      if (logon?.template) {
-        const value = render(String(logon.value), user.values);
-        if (!QUALIFIED_LOGON.test(value)) {
-          report('rule/kerberos-logon-name', `user ${user.name}: UserLogonName "${value}" is not fully qualified (user@realm) although EnableKerberosLogin is on`, user.line);
-        }
+    if (clean && kerberosLogon !== undefined) {
+      const value = render(kerberosLogon, user.values);
+      if (!QUALIFIED_LOGON.test(value)) {
+        report('rule/kerberos-logon-name', `user ${user.name}: UserLogonName "${value}" is not fully qualified (user@realm) although EnableKerberosLogin is on`, user.line);
       }
     }
   }

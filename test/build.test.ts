@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
@@ -209,4 +210,12 @@ test('--plist-format binary writes bplist00 files plistlib reads to the same val
     Name: { type: 'string', value: 'Café Zürich 東京 & <friends>' },
     Ratio: { type: 'real', value: 1 },
   } });
+});
+
+test('PayloadUUIDs are RFC 4122 version 5 UUIDs of mdmgen\'s namespace, as Python\'s uuid.uuid5 makes them', async () => {
+  const { uuidV5 } = await import('../src/compile/identity.js');
+  const names = ['', 'com.example.im\n<dict/>', 'zoë 😀 ß', 'x'.repeat(5000), ...Array.from({ length: 50 }, (_, i) => `name ${i} ${'é'.repeat(i)}\u0000\uE000`)];
+  const script = 'import json, sys, uuid\nns = uuid.UUID("6d646d67-656e-5000-8000-706179726f6c")\nprint(json.dumps([str(uuid.uuid5(ns, n)).upper() for n in json.load(sys.stdin)]))';
+  const python = execFileSync('python3', ['-c', script], { input: JSON.stringify(names) }).toString();
+  assert.deepEqual(names.map((n) => uuidV5(n)), JSON.parse(python));
 });

@@ -227,16 +227,18 @@ function userTargets(fleet: Fleet, directory: Directory | undefined): UserTarget
 /** One user's profile: their group's policy with the templates rendered, and the iChat accounts. */
 export function userArtifact(input: BuildInput, target: UserTarget): Artifact {
   const stencil = userStencil(input, target);
-  const filled = stencil?.fill(target.user.values, target.name);
-  if (!stencil || !filled) return userProfile(input, target);
-  const { user, name, path } = target;
-  return profileFile(input, { path, identifier: userIdentifier(input, name), entry: { ...stencil.entry, user: user.name } }, filled.text, filled.uuid);
+  return (stencil && filledProfile(input, stencil, target)) ?? userProfile(input, target);
 }
 
 /** A user's profile made without a stencil: what every stencil must give byte for byte (the tests compare them). */
-export function userProfile(input: BuildInput, target: UserTarget, identify = byContent): Artifact {
-  const e = profileEnvelope(input, userProfileTarget(input, target), false, identify);
-  return profileFile(input, e, ...envelopeText(input, e, identify));
+export function userProfile(input: BuildInput, target: UserTarget): Artifact {
+  return envelope(input, profileEnvelope(input, userProfileTarget(input, target), false, byContent));
+}
+
+/** Undefined when a value of the user's cannot be written to XML: the general code then says where. */
+function filledProfile(input: BuildInput, { stencil, entry }: UserStencil, { user, name, path }: UserTarget): Artifact | undefined {
+  const filled = stencil.fill(user.values, name);
+  return filled && profileFile(input, { path, identifier: userIdentifier(input, name), entry: { ...entry, user: user.name } }, filled.text, filled.uuid);
 }
 
 function userProfileTarget(input: BuildInput, { user, name, path }: UserTarget): Target {
@@ -261,7 +263,11 @@ function userIdentifier(input: BuildInput, name: string): string {
   return `${input.fleet.organization.identifier}.preferences.user.${name}`;
 }
 
-type UserStencil = Stencil & { entry: Partial<ManifestEntry> };
+/** A group's stencil, and the manifest entry of its users' profiles, less the user's name. */
+interface UserStencil {
+  stencil: Stencil;
+  entry: Partial<ManifestEntry>;
+}
 
 /** Per build, per group (undefined: the base policy), the stencil of its users' profiles, or null where none is used. */
 const stencils = new WeakMap<BuildInput, Map<Group | undefined, UserStencil | null>>();
@@ -291,10 +297,9 @@ export function userStencil(input: BuildInput, target: UserTarget): UserStencil 
       entry = e.entry;
       return envelopeText(input, e, identify)[0];
     });
-    const filled = stencil.fill(target.user.values, target.name);
-    const general = userProfile(input, target, byContent);
-    const candidate = filled && profileFile(input, { path: target.path, identifier: userIdentifier(input, target.name), entry: { ...entry, user: target.user.name } }, filled.text, filled.uuid);
-    if (candidate && candidate.bytes.equals(general.bytes) && manifestEntryText(candidate.entry) === manifestEntryText(general.entry)) made = Object.assign(stencil, { entry });
+    const candidate = filledProfile(input, { stencil, entry }, target);
+    const general = userProfile(input, target);
+    if (candidate && candidate.bytes.equals(general.bytes) && manifestEntryText(candidate.entry) === manifestEntryText(general.entry)) made = { stencil, entry };
   }
   byGroup.set(group, made);
   return made;
@@ -362,8 +367,7 @@ async function installPointArtifacts(input: BuildInput, built: readonly Artifact
 }
 
 function profileArtifact(input: BuildInput, target: Target, leftOutTemplates: boolean): Artifact {
-  const e = profileEnvelope(input, target, leftOutTemplates, byContent);
-  return profileFile(input, e, ...envelopeText(input, e, byContent));
+  return envelope(input, profileEnvelope(input, target, leftOutTemplates, byContent));
 }
 
 function profileEnvelope(input: BuildInput, target: Target, leftOutTemplates: boolean, identify: Identify): Envelope {

@@ -60,8 +60,8 @@ export interface MadeProfile {
 }
 
 /**
- * Threads that will make the per-user profiles, started as soon as the number of users is known: each
- * takes about 0.3 s to load the compiler, which it does while this thread plans the build.
+ * Threads that will make the per-user profiles, started as soon as the number of users is known, so that
+ * each loads the compiler while this thread plans the build.
  */
 export class BuildThreads {
   readonly workers: Worker[];
@@ -93,7 +93,7 @@ export class BuildThreads {
 }
 
 /**
- * Makes every user's profile and hands each to `sink` in path order. With threads (startBuildThreads),
+ * Makes every user's profile and hands each to `sink` in path order. With threads (BuildThreads.start),
  * they make the profiles (serialising, hashing and signing) while this thread writes; a thread gets a new
  * chunk only when few are waiting to be written, so however many users there are, only a few hundred
  * profiles are ever in memory. The threads are stopped at the end.

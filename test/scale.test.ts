@@ -159,10 +159,13 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   const tree = pulledTree(300, 'binary');
   for (const [policy, format] of [...['json', 'junit', 'csv', 'sarif', 'stylish'].map((f) => [fleet, f]), [noDirectory, 'json']] as const) {
     const alone = mdmgen(['audit', policy, tree, '--format', format], { env: { MDMGEN_THREADS: '0' } });
-    const threaded = mdmgen(['audit', policy, tree, '--format', format], { env: { MDMGEN_THREADS: '2' } });
     assert.equal(alone.code, 1, alone.stderr);
-    assert.equal(threaded.code, 1, threaded.stderr);
-    assert.equal(threaded.stdout, alone.stdout, `${format}, ${policy === fleet ? 'with' : 'without'} a directory`);
+    // Two threads, and more threads than cores (a large pull gets two per core).
+    for (const threads of ['2', '5']) {
+      const threaded = mdmgen(['audit', policy, tree, '--format', format], { env: { MDMGEN_THREADS: threads } });
+      assert.equal(threaded.code, 1, threaded.stderr);
+      assert.equal(threaded.stdout, alone.stdout, `${format}, ${threads} threads, ${policy === fleet ? 'with' : 'without'} a directory`);
+    }
   }
   const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });

@@ -1,5 +1,4 @@
 import { lstatSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -8,7 +7,7 @@ import { findingsFormatters, summarize, type FindingsFormat } from '../format/fi
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
-import { auditInThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
+import { auditInThreads, auditThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
 import { frontier, isArchive, missingPaths, pulledFiles, readPulled, walkFiles } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
@@ -33,7 +32,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
 
   const tally = new Tally(options.format === 'junit' || options.format === 'html');
   const known = (path: string) => domainOf(path, context);
-  const threads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : availableParallelism();
+  const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
   try {
     for (const arg of paths) {
       const absolute = resolve(io.cwd, arg);
@@ -43,6 +42,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
         continue;
       }
       const plan = frontier(absolute, THREADED_FOLDERS);
+      const threads = fixedThreads ?? auditThreads(plan.dirs.length);
       if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
         const bar = progress(io, 'folders', plan.dirs.length);
         try {

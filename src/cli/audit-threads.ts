@@ -8,10 +8,10 @@ export const THREADED_FOLDERS = 256;
 
 /**
  * One thread per core, and two for a large pull: walking one is mostly waiting for the disk, and a thread
- * that waits leaves its core to another. On 2 cores, 100,000 pulled Macs (200,000 plists) took 47.6 s with
- * 2 threads and 26 to 28 s with 4 once the file cache was dropped, and 4.0 to 6.8 s against 3.5 to 4.5 s
- * warm. A thread costs about 20 MB and 0.2 s of CPU to start, which 10,000 warm Macs just pay back (1.37
- * against 1.43 s) and 1,000 do not (0.63 against 0.86 s).
+ * that waits leaves its core to another. On 2 cores, about 50,000 pulled Macs (99,796 plists) took 47.6 s
+ * with 2 threads and 26 to 28 s with 4 once the file cache was dropped, and 4.0 to 6.8 s against 3.5 to
+ * 4.5 s warm. A thread costs about 20 MB and 0.2 s of CPU to start, which 10,000 warm Macs about pay back
+ * (1.37 s with 2 against 1.43 s with 4) and 1,000 do not (0.63 against 0.86 s).
  */
 export function auditThreads(folders: number): number {
   return (folders >= 10_000 ? 2 : 1) * availableParallelism();

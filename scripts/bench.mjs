@@ -224,9 +224,9 @@ for (const [format, count] of [['binary', small], ['binary', N], ['xml', N]]) {
   // first and 9 s second), so one unmeasured walk comes before the measured ones.
   run(process.execPath, floorArgs);
   log(`audit ${dir}`);
-  // On this virtual machine, cached folders and files not touched for a few minutes are slow to reach
-  // again although the kernel reclaimed nothing (the same walk took 2.3 s, then 23 s some minutes later),
-  // so the three are measured in rounds, each round in another order, and each ratio within a round.
+  // On this virtual machine, cached folders and files not touched for a few minutes are read from the
+  // disk again (the same walk took 2.3 s, then 23 s some minutes later), so the three are measured in
+  // rounds, each round in another order, and each ratio within a round.
   const measure = {
     mine: () => run(bin, ['audit', auditFleet, dir, '--format', 'json'], {}, [0, 1]),
     peer: () => run('python3', ['-c', PEER, dir, expected]),

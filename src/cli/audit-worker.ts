@@ -19,47 +19,52 @@ interface Listed {
   domain: string;
 }
 
-/** A batch's files of an audited domain, its folders walked; nothing is read yet. */
-function listBatch(batch: Batch): Listed[] {
-  const files: Listed[] = [];
+/** Calls `visit` with each of a batch's files of an audited domain, its folders walked in turn. */
+function eachFile(batch: Batch, visit: (file: Listed) => void): void {
   const take = (rel: string) => {
     const domain = domainOf(rel, base);
-    if (domain !== undefined) files.push({ rel, domain });
+    if (domain !== undefined) visit({ rel, domain });
   };
   batch.files.forEach(take);
   for (const dir of batch.dirs) walkFiles(batch.root, dir, take);
-  return files;
 }
 
 /**
  * Reads and audits each file in turn: its bytes and parse are garbage before the next file is read, which
  * keeps the young generation's survivors (and the time V8 spends copying them) to the findings.
  */
-function auditBatch(batch: Batch, files: Listed[], context: AuditContext): void {
+function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
   const hosts = new Set<string>();
   const users = new Set<string>();
-  for (const { rel, domain } of files) {
+  let count = 0;
+  files(({ rel, domain }) => {
     const file = readPulled(batch.root, batch.arg, rel, domain);
     const result = auditPulled(file, context);
+    count++;
     findings.push(...result.findings);
     if (setup.listAudited) audited.push(result.audited);
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
-  }
-  post({ type: 'done', id: batch.id, findings, audited, files: files.length, hosts: [...hosts], users: [...users] });
+  });
+  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: [...hosts], users: [...users] });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {
   if (message.type === 'users') {
     const { batch, files } = listed.get(message.id)!;
     listed.delete(message.id);
-    auditBatch(batch, files, { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) });
+    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) });
     return;
   }
-  const files = listBatch(message);
-  if (!setup.askForUsers) return auditBatch(message, files, base);
+  // Without a directory, files are audited as they are found: a batch's listing, held while the batch was
+  // audited, outlived the young generation (a 200,000-plist audit peaked at 176 to 178 MB with it, 170 to
+  // 171 MB without).
+  if (!setup.askForUsers) return auditBatch(message, (visit) => eachFile(message, visit), base);
+  // With one, a batch is listed first, to ask for the users its files belong to.
+  const files: Listed[] = [];
+  eachFile(message, (file) => files.push(file));
   listed.set(message.id, { batch: message, files });
   post({ type: 'need', id: message.id, names: [...new Set(files.map((f) => whoFrom(f.rel).user).filter((u): u is string => u !== null))] });
 });

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +23,16 @@ export function mdmgen(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+const made: string[] = [];
+// Each test file runs in its own process: its folders go when it exits, so runs do not fill the temp folder.
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'mdmgen-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** A fleet.yaml in a fresh folder; returns its path. */

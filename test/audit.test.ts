@@ -55,17 +55,31 @@ test('exit codes: 1 at or above --fail-on, 0 when compliant, 2 for a bad fleet.y
   assert.equal(mdmgen(['audit', bad, PULLED]).code, 2);
 });
 
-test('a plist named on the command line is audited by its domain; one of a domain nobody knows is skipped, and stderr says so', () => {
+test('a plist named on the command line is audited by its domain; a PATH that gives nothing to audit is an error finding', () => {
   const prefs = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft');
   const named = auditJson(EXAMPLE, join(prefs, 'com.microsoft.Messenger.plist'));
   assert.equal(named.report.summary.files, 1);
   assert.deepEqual(named.report.findings.map((f) => [f.domain, f.key, f.code]), [['com.microsoft.Messenger', 'DisallowSave', 'audit/value-mismatch']]);
-  const other = join(tempDir(), 'com.example.other.plist');
+
+  const dir = tempDir();
+  const other = join(dir, 'com.example.other.plist');
   cpSync(join(prefs, 'com.microsoft.Messenger.plist'), other);
-  const skipped = auditJson(EXAMPLE, other);
-  assert.equal(skipped.code, 0);
-  assert.equal(skipped.report.summary.files, 0);
-  assert.match(skipped.stderr, /com\.example\.other\.plist: not audited/);
+  const empty = join(dir, 'MAC-0999');
+  mkdirSync(join(empty, 'Users/nobody/Library/Preferences'), { recursive: true });
+  writeFileSync(join(empty, 'Users/nobody/Library/Preferences/com.apple.Safari.plist'), '<plist><dict/></plist>');
+  const archive = join(dir, 'empty.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', empty, '.']);
+  const nothing = auditJson(EXAMPLE, other, empty, archive, PULLED);
+  assert.equal(nothing.code, 1);
+  const noPlists = nothing.report.findings.filter((f) => f.code === 'audit/no-plists');
+  assert.deepEqual(noPlists.map((f) => [f.file, f.severity, f.domain, f.host]), [[empty, 'error', null, null], [other, 'error', null, null], [archive, 'error', null, null]]);
+  assert.match(noPlists[1]!.message, /com\.example\.other\.plist is not <domain>\.plist for a domain fleet\.yaml or the catalogue knows/);
+  assert.match(noPlists[0]!.message, /no <domain>\.plist of a domain fleet\.yaml or the catalogue knows is in .*MAC-0999/);
+  assert.equal(nothing.report.summary.files, 12, 'the PATH that has plists is audited as before');
+
+  const stylish = mdmgen(['audit', EXAMPLE, empty]);
+  assert.equal(stylish.code, 1, 'an empty pull does not pass as compliant');
+  assert.match(stylish.stdout, /1 finding \(1 error, 0 warnings, 0 infos\) in 0 plists from 0 hosts and 0 users\n$/);
 });
 
 test('zip and tar.gz archives of pulls give the same findings as the folder', () => {

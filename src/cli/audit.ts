@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { auditPulled, domainOf, type AuditContext } from '../audit/audit.js';
+import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, CODES, type Severity } from '../diagnostics/diagnostic.js';
 import { findingsFormatters, summarize, type FindingsFormat } from '../format/findings.js';
@@ -33,33 +33,39 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const tally = new Tally(options.format === 'junit' || options.format === 'html');
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
+  /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
+  const auditPath = async (arg: string) => {
+    const absolute = resolve(io.cwd, arg);
+    if (!lstatSync(absolute).isDirectory()) {
+      for (const pulled of await pulledFiles(io.cwd, arg, known)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+      return;
+    }
+    const plan = frontier(absolute, THREADED_FOLDERS);
+    const threads = fixedThreads ?? auditThreads(plan.dirs.length);
+    if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
+      const bar = progress(io, 'folders', plan.dirs.length);
+      try {
+        await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
+      } finally {
+        bar.finish();
+      }
+      return;
+    }
+    const take = (rel: string) => {
+      const domain = known(rel);
+      if (domain === undefined) return;
+      const pulled = readPulled(absolute, arg, rel, domain);
+      tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+    };
+    plan.files.forEach(take);
+    for (const dir of plan.dirs) walkFiles(absolute, dir, take);
+  };
   try {
     for (const arg of paths) {
-      const absolute = resolve(io.cwd, arg);
-      if (!lstatSync(absolute).isDirectory()) {
-        if (!isArchive(arg) && known(arg.split('\\').join('/')) === undefined) io.stderr(`mdmgen: ${arg}: not audited: not <domain>.plist for a domain fleet.yaml or the catalogue knows\n`);
-        for (const pulled of await pulledFiles(io.cwd, arg, known)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
-        continue;
-      }
-      const plan = frontier(absolute, THREADED_FOLDERS);
-      const threads = fixedThreads ?? auditThreads(plan.dirs.length);
-      if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
-        const bar = progress(io, 'folders', plan.dirs.length);
-        try {
-          await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
-        } finally {
-          bar.finish();
-        }
-        continue;
-      }
-      const take = (rel: string) => {
-        const domain = known(rel);
-        if (domain === undefined) return;
-        const pulled = readPulled(absolute, arg, rel, domain);
-        tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
-      };
-      plan.files.forEach(take);
-      for (const dir of plan.dirs) walkFiles(absolute, dir, take);
+      const before = tally.files;
+      await auditPath(arg);
+      // A nightly audit whose pull came back empty must not pass as compliant.
+      if (tally.files === before) tally.findings.push(nothingAudited(arg, lstatSync(resolve(io.cwd, arg)).isDirectory() || isArchive(arg)));
     }
   } catch (error) {
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
@@ -75,4 +81,15 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   io.stdout(options.format === 'html' ? (await import('../format/html.js')).html(report) : findingsFormatters[options.format](report, { color }));
   return findings.some((f) => atLeast(f.severity, options.failOn)) ? EXIT.findings : EXIT.ok;
+}
+
+/** A PATH that gave no plist to audit: a folder or archive with none of an audited domain, or a plist of another domain. */
+function nothingAudited(arg: string, holdsMany: boolean): Finding {
+  const message = holdsMany
+    ? `nothing audited: no <domain>.plist of a domain fleet.yaml or the catalogue knows is in ${arg}`
+    : `nothing audited: ${arg} is not <domain>.plist for a domain fleet.yaml or the catalogue knows`;
+  return {
+    code: 'audit/no-plists', severity: CODES['audit/no-plists'], message, file: arg,
+    host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null,
+  };
 }

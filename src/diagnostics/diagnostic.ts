@@ -87,6 +87,7 @@ export const CODES = {
   'audit/type-mismatch': 'error',
   'audit/unknown-key': 'warning',
   'audit/duplicate-key': 'warning',
+  'audit/no-plists': 'error',
 } as const satisfies Record<string, Severity>;
 
 export type Code = keyof typeof CODES;

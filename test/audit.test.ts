@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -200,4 +200,25 @@ test('the audit goes on past an unreadable file', () => {
   assert.deepEqual(report.findings.map((f) => [f.host, f.code]).filter(([h]) => h === 'MAC-2').slice(0, 2), [['MAC-2', 'audit/unreadable'], ['MAC-2', 'audit/missing-key']]);
   assert.equal(report.summary.files, 4);
   assert.ok(!report.findings.some((f) => f.host === 'MAC-1'));
+});
+
+test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pull is untrusted)', () => {
+  const dir = tempDir();
+  const link = join(dir, 'pulled');
+  symlinkSync(PULLED, link);
+  const direct = auditJson(EXAMPLE, PULLED).report;
+  const linked = auditJson(EXAMPLE, link).report;
+  assert.equal(linked.summary.files, direct.summary.files);
+  assert.deepEqual(linked.findings.map((f) => [f.code, f.host, f.user, f.key]), direct.findings.map((f) => [f.code, f.host, f.user, f.key]));
+  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  symlinkSync(plist, join(dir, 'com.microsoft.Messenger.plist'));
+  assert.equal(auditJson(EXAMPLE, join(dir, 'com.microsoft.Messenger.plist')).report.summary.files, 1);
+
+  const pull = join(dir, 'pull', 'MAC-1', 'Users', 'ann', 'Library', 'Preferences', 'Microsoft');
+  mkdirSync(pull, { recursive: true });
+  symlinkSync(plist, join(pull, 'com.microsoft.Messenger.plist'));
+  symlinkSync(join(dir, 'pull'), join(pull, 'loop'));
+  const inside = auditJson(EXAMPLE, join(dir, 'pull'));
+  assert.equal(inside.report.summary.files, 0);
+  assert.deepEqual(inside.report.findings.map((f) => f.code), ['audit/no-plists']);
 });

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -34,9 +34,8 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
-  const auditPath = async (arg: string) => {
-    const absolute = resolve(io.cwd, arg);
-    if (!lstatSync(absolute).isDirectory()) {
+  const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
+    if (!isFolder) {
       for (const pulled of await pulledFiles(io.cwd, arg, known)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
       return;
     }
@@ -62,10 +61,13 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   };
   try {
     for (const arg of paths) {
+      // The PATHs are the admin's own, so a symlink among them is followed; those inside a pull never are.
+      const absolute = resolve(io.cwd, arg);
+      const isFolder = statSync(absolute).isDirectory();
       const before = tally.files;
-      await auditPath(arg);
+      await auditPath(arg, absolute, isFolder);
       // A nightly audit whose pull came back empty must not pass as compliant.
-      if (tally.files === before) tally.findings.push(nothingAudited(arg, lstatSync(resolve(io.cwd, arg)).isDirectory() || isArchive(arg)));
+      if (tally.files === before) tally.findings.push(nothingAudited(arg, isFolder || isArchive(arg)));
     }
   } catch (error) {
     io.stderr(`mdmgen: ${(error as Error).message}\n`);

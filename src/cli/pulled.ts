@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -42,7 +42,7 @@ export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf):
   if (isTarGz(arg)) return readTar(arg, readFileSync(absolute), domainOf);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
-  return domain !== undefined && lstatSync(absolute).isFile() ? [{ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) }] : [];
+  return domain !== undefined && statSync(absolute).isFile() ? [{ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) }] : [];
 }
 
 export type DomainOf = (path: string) => string | undefined;

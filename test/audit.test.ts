@@ -13,6 +13,8 @@ const PULLED = join(ROOT, 'examples', 'pulled');
 interface JsonFinding { file: string; host: string | null; user: string | null; group: string | null; domain: string | null; key: string | null; code: string; severity: string; expected: string | null; actual: string | null; message: string; line: number | null; offset: number | null; policy: { file: string; line: number; column: number } | null }
 interface JsonReport { summary: Record<string, number>; findings: JsonFinding[] }
 
+const validateFindings = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/findings.schema.json'), 'utf8')) as object);
+
 function auditJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
   const run = mdmgen(['audit', ...args, '--format', 'json']);
   return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
@@ -21,8 +23,7 @@ function auditJson(...args: string[]): { code: number | null; report: JsonReport
 test('the example pulls: one finding of each kind, finding by finding, in the JSON that schemas/findings.schema.json describes', () => {
   const { code, report } = auditJson(EXAMPLE, PULLED);
   assert.equal(code, 1);
-  const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/findings.schema.json'), 'utf8')) as object);
-  assert.ok(validate(report), JSON.stringify(validate.errors));
+  assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
   assert.deepEqual(report.summary, { files: 12, unreadable: 1, hosts: 6, users: 6, errors: 4, warnings: 1, infos: 1 });
   assert.deepEqual(report.findings.map((f) => [f.code, f.severity, f.host, f.user, f.group, f.domain, f.key, f.expected, f.actual]), [
     ['audit/value-mismatch', 'info', 'MAC-0102', 'asmith', 'Engineering', 'com.microsoft.Messenger', 'HideTimeStamp', 'false', 'true'],
@@ -71,6 +72,7 @@ test('a plist named on the command line is audited by its domain; a PATH that gi
   execFileSync('tar', ['-czf', archive, '-C', empty, '.']);
   const nothing = auditJson(EXAMPLE, other, empty, archive, PULLED);
   assert.equal(nothing.code, 1);
+  assert.ok(validateFindings(nothing.report), JSON.stringify(validateFindings.errors));
   const noPlists = nothing.report.findings.filter((f) => f.code === 'audit/no-plists');
   assert.deepEqual(noPlists.map((f) => [f.file, f.severity, f.domain, f.host]), [[empty, 'error', null, null], [other, 'error', null, null], [archive, 'error', null, null]]);
   assert.match(noPlists[1]!.message, /com\.example\.other\.plist is not <domain>\.plist for a domain fleet\.yaml or the catalogue knows/);

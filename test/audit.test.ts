@@ -224,3 +224,40 @@ test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pu
   assert.equal(inside.report.summary.files, 0);
   assert.deepEqual(inside.report.findings.map((f) => f.code), ['audit/no-plists']);
 });
+
+test('a zip of pulls is read entry by entry: stored and deflated entries are audited; a lying size, encryption, an unknown method or a bad local header is audit/unreadable, and the run goes on', () => {
+  const dir = tempDir();
+  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  const hosts = ['stored', 'deflated', 'bomb', 'encrypted', 'bzip2', 'badheader'];
+  const entry = (host: string) => `${host}/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist`;
+  const zipPath = join(dir, 'pulls.zip');
+  execFileSync('python3', ['-c', `
+import sys, zipfile
+data = open(sys.argv[1], 'rb').read()
+with zipfile.ZipFile(sys.argv[2], 'w') as z:
+    for host in sys.argv[3:]:
+        name = host + '/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'
+        body = b'<' * (1 << 20) if host == 'bomb' else data
+        z.writestr(zipfile.ZipInfo(name, (2001, 1, 1, 0, 0, 0)), body, zipfile.ZIP_STORED if host == 'stored' else zipfile.ZIP_DEFLATED)
+`, plist, zipPath, ...hosts]);
+  // Each central directory record (APPNOTE 4.3.12) is patched to lie in one way.
+  const zip = readFileSync(zipPath);
+  for (let at = zip.indexOf(Buffer.from('PK\u0001\u0002', 'latin1')); at >= 0; at = zip.indexOf(Buffer.from('PK\u0001\u0002', 'latin1'), at + 4)) {
+    const host = zip.subarray(at + 46, at + 46 + zip.readUInt16LE(at + 28)).toString().split('/')[0];
+    if (host === 'bomb') zip.writeUInt32LE(100, at + 24);
+    if (host === 'encrypted') zip.writeUInt16LE(zip.readUInt16LE(at + 8) | 1, at + 8);
+    if (host === 'bzip2') zip.writeUInt16LE(12, at + 10);
+    if (host === 'badheader') zip.writeUInt32LE(zip.readUInt32LE(at + 42) + 1, at + 42);
+  }
+  writeFileSync(zipPath, zip);
+  const { code, report } = auditJson(EXAMPLE, zipPath);
+  assert.equal(code, 1);
+  assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable }, { files: 6, unreadable: 4 });
+  const byHost = new Map(report.findings.map((f) => [f.host, f]));
+  for (const host of ['stored', 'deflated']) assert.deepEqual([byHost.get(host)?.code, byHost.get(host)?.key], ['audit/value-mismatch', 'DisallowSave'], host);
+  assert.match(byHost.get('bomb')!.message, /cannot be extracted/);
+  assert.match(byHost.get('encrypted')!.message, /cannot be extracted \(it is encrypted\)/);
+  assert.match(byHost.get('bzip2')!.message, /unsupported compression method 12/);
+  assert.match(byHost.get('badheader')!.message, /no local file header where the directory says/);
+  assert.ok(report.findings.every((f) => f.file === `${zipPath}!/${entry(f.host!)}`));
+});

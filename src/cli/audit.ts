@@ -36,8 +36,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) {
-      for (const pulled of await pulledFiles(io.cwd, arg, known)) tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
-      return;
+      return pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user));
     }
     const plan = frontier(absolute, THREADED_FOLDERS);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);

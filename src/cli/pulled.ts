@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -33,16 +33,17 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
 }
 
 /**
- * The files of an archive (.zip, .tar.gz) or a single file given as a PATH argument; folders are read by
- * frontier and walkFiles. `domainOf` says which paths are worth reading: those of a domain the audit knows.
+ * Calls `visit` with the files of an archive (.zip, .tar.gz) or a single file given as a PATH argument, each
+ * as it is read; folders are read by frontier and walkFiles. `domainOf` says which paths are worth reading:
+ * those of a domain the audit knows.
  */
-export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf): Promise<Pulled[]> {
+export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
   const absolute = resolve(cwd, arg);
-  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), domainOf);
-  if (isTarGz(arg)) return readTar(arg, readFileSync(absolute), domainOf);
+  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), domainOf, visit);
+  if (isTarGz(arg)) return readTar(arg, readFileSync(absolute), domainOf, visit);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
-  return domain !== undefined && statSync(absolute).isFile() ? [{ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) }] : [];
+  if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) });
 }
 
 export type DomainOf = (path: string) => string | undefined;
@@ -121,50 +122,53 @@ function readCapped(path: string): Buffer | { problem: string } {
   }
 }
 
-async function readZip(arg: string, zip: Buffer, domainOf: DomainOf): Promise<Pulled[]> {
+/**
+ * yauzl reads the central directory; each entry's bytes are then cut from the archive and inflated in one
+ * synchronous call. yauzl's own stream per entry left the audit waiting on zlib's thread pool and its
+ * garbage collector: 8.9 s for 20,000 plists, 4.3 s of it idle and 1.6 s collecting.
+ */
+async function readZip(arg: string, zip: Buffer, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
   const { default: yauzl } = await import('yauzl');
   return new Promise((resolvePromise, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: false, validateEntrySizes: true }, (error, archive) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: false }, (error, archive) => {
       if (error || !archive) return reject(new Error(`${arg}: not a readable zip archive (${error?.message ?? 'unknown'})`));
-      const files: Pulled[] = [];
       archive.on('entry', (entry: import('yauzl').Entry) => {
         const name = entry.fileName;
         const domain = name.endsWith('/') ? undefined : domainOf(name);
-        if (domain === undefined) return archive.readEntry();
-        const base = { file: `${arg}!/${name}`, ...whoFrom(name), domain };
-        // Checked against the header before anything is inflated; yauzl also stops at the declared size.
-        if (entry.uncompressedSize > MAX_PULLED_BYTES) {
-          files.push({ ...base, bytes: { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
-          return archive.readEntry();
-        }
-        archive.openReadStream(entry, (streamError, stream) => {
-          if (streamError || !stream) {
-            files.push({ ...base, bytes: { problem: `cannot be extracted (${streamError?.message ?? 'unknown'})` } });
-            return archive.readEntry();
-          }
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', (e) => {
-            files.push({ ...base, bytes: { problem: `cannot be extracted (${e.message})` } });
-            archive.readEntry();
-          });
-          stream.on('end', () => {
-            files.push({ ...base, bytes: Buffer.concat(chunks) });
-            archive.readEntry();
-          });
-        });
+        if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(zip, entry) });
+        archive.readEntry();
       });
-      archive.on('end', () => resolvePromise(files));
+      archive.on('end', () => resolvePromise());
       archive.on('error', (e: Error) => reject(new Error(`${arg}: ${e.message}`)));
       archive.readEntry();
     });
   });
 }
 
-async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf): Promise<Pulled[]> {
+/** An entry's bytes, checked against the sizes its central directory record declares before anything is inflated. */
+function zipEntryBytes(zip: Buffer, entry: import('yauzl').Entry): Buffer | { problem: string } {
+  const cannot = (why: string) => ({ problem: `cannot be extracted (${why})` });
+  if (entry.uncompressedSize > MAX_PULLED_BYTES) return { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
+  if (entry.isEncrypted()) return cannot('it is encrypted');
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) return cannot(`unsupported compression method ${entry.compressionMethod}`);
+  // The local header (APPNOTE 4.3.7): its own name and extra field lengths say where the data starts.
+  const header = entry.relativeOffsetOfLocalHeader;
+  if (header + 30 > zip.length || zip.readUInt32LE(header) !== 0x04034b50) return cannot('no local file header where the directory says');
+  const start = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+  if (start + entry.compressedSize > zip.length) return cannot('its data runs past the end of the archive');
+  const data = zip.subarray(start, start + entry.compressedSize);
+  let bytes: Buffer;
+  try {
+    bytes = entry.compressionMethod === 0 ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+  } catch (error) {
+    return cannot((error as Error).message);
+  }
+  return bytes.length === entry.uncompressedSize ? bytes : cannot(`${bytes.length} bytes where the archive declares ${entry.uncompressedSize}`);
+}
+
+async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
   const { extract } = await import('tar-stream');
   return new Promise((resolvePromise, reject) => {
-    const files: Pulled[] = [];
     const tar = extract();
     tar.on('entry', (header, stream, next) => {
       const name = header.name.replace(/^\.\//, '');
@@ -175,18 +179,18 @@ async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf): Promise<Pu
       }
       const base = { file: `${arg}!/${name}`, ...whoFrom(name), domain };
       if ((header.size ?? 0) > MAX_PULLED_BYTES) {
-        files.push({ ...base, bytes: { problem: `${header.size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
+        visit({ ...base, bytes: { problem: `${header.size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
         stream.resume();
         return stream.on('end', next);
       }
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {
-        files.push({ ...base, bytes: Buffer.concat(chunks) });
+        visit({ ...base, bytes: Buffer.concat(chunks) });
         next();
       });
     });
-    tar.on('finish', () => resolvePromise(files));
+    tar.on('finish', () => resolvePromise());
     tar.on('error', (e: Error) => reject(new Error(`${arg}: not a readable tar.gz archive (${e.message})`)));
     const gunzip = createGunzip();
     gunzip.on('error', (e: Error) => reject(new Error(`${arg}: not a readable tar.gz archive (${e.message})`)));

@@ -261,3 +261,21 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
   assert.match(byHost.get('badheader')!.message, /no local file header where the directory says/);
   assert.ok(report.findings.every((f) => f.file === `${zipPath}!/${entry(f.host!)}`));
 });
+
+test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
+  const dir = tempDir();
+  execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);
+  execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(dir, 'full'), PULLED]);
+  for (const name of ['full.tar.gz', 'full.zip']) {
+    const bytes = readFileSync(join(dir, name));
+    writeFileSync(join(dir, `cut-${name}`), bytes.subarray(0, bytes.length - 100));
+  }
+  const { code, report, stderr } = auditJson(EXAMPLE, join(dir, 'cut-full.tar.gz'), join(dir, 'cut-full.zip'), PULLED);
+  assert.equal(code, 1, stderr);
+  const broken = report.findings.filter((f) => f.file.startsWith(join(dir, 'cut-')) && !f.file.includes('!/'));
+  assert.deepEqual(broken.map((f) => [f.file, f.code, f.severity]), [[join(dir, 'cut-full.tar.gz'), 'audit/unreadable', 'error'], [join(dir, 'cut-full.zip'), 'audit/unreadable', 'error']]);
+  assert.match(broken[0]!.message, /^not a readable tar\.gz archive \(.+\)$/);
+  assert.match(broken[1]!.message, /^not a readable zip archive \(.+\)$/);
+  assert.ok(report.findings.some((f) => f.file.startsWith(PULLED) && f.code === 'audit/value-mismatch'), 'the folder after them was audited');
+  assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
+});

@@ -2,13 +2,13 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
-import { atLeast, CODES, type Severity } from '../diagnostics/diagnostic.js';
+import { atLeast, CODES, type Code, type Severity } from '../diagnostics/diagnostic.js';
 import { findingsFormatters, summarize, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
 import { auditInThreads, auditThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
-import { frontier, isArchive, missingPaths, pulledFiles, readPulled, walkFiles } from './pulled.js';
+import { ArchiveError, frontier, isArchive, missingPaths, pulledFiles, readPulled, walkFiles } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -64,7 +64,14 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       const absolute = resolve(io.cwd, arg);
       const isFolder = statSync(absolute).isDirectory();
       const before = tally.files;
-      await auditPath(arg, absolute, isFolder);
+      try {
+        await auditPath(arg, absolute, isFolder);
+      } catch (error) {
+        // Like an unreadable plist, a broken archive is a finding, and the run goes on to the next PATH.
+        if (!(error instanceof ArchiveError)) throw error;
+        tally.findings.push(pathFinding(arg, 'audit/unreadable', error.message));
+        continue;
+      }
       // A nightly audit whose pull came back empty must not pass as compliant.
       if (tally.files === before) tally.findings.push(nothingAudited(arg, isFolder || isArchive(arg)));
     }
@@ -86,11 +93,15 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
 
 /** A PATH that gave no plist to audit: a folder or archive with none of an audited domain, or a plist of another domain. */
 function nothingAudited(arg: string, holdsMany: boolean): Finding {
-  const message = holdsMany
+  return pathFinding(arg, 'audit/no-plists', holdsMany
     ? `nothing audited: no <domain>.plist of a domain fleet.yaml or the catalogue knows is in ${arg}`
-    : `nothing audited: ${arg} is not <domain>.plist for a domain fleet.yaml or the catalogue knows`;
+    : `nothing audited: ${arg} is not <domain>.plist for a domain fleet.yaml or the catalogue knows`);
+}
+
+/** A finding about a PATH argument as a whole. */
+function pathFinding(arg: string, code: Code, message: string): Finding {
   return {
-    code: 'audit/no-plists', severity: CODES['audit/no-plists'], message, file: arg,
+    code, severity: CODES[code], message, file: arg,
     host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null,
   };
 }

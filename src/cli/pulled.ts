@@ -1,7 +1,6 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
@@ -39,14 +38,17 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
  */
 export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
   const absolute = resolve(cwd, arg);
-  if (/\.zip$/i.test(arg)) return readZip(arg, readFileSync(absolute), domainOf, visit);
-  if (isTarGz(arg)) return readTar(arg, readFileSync(absolute), domainOf, visit);
+  if (/\.zip$/i.test(arg)) return readZip(arg, absolute, domainOf, visit);
+  if (isTarGz(arg)) return readTar(arg, absolute, domainOf, visit);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
   if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) });
 }
 
 export type DomainOf = (path: string) => string | undefined;
+
+/** An archive that cannot be read to its end: the files before the fault have been visited. */
+export class ArchiveError extends Error {}
 
 export const isArchive = (arg: string) => /\.zip$/i.test(arg) || isTarGz(arg);
 const isTarGz = (arg: string) => /\.(tar\.gz|tgz)$/i.test(arg);
@@ -123,50 +125,75 @@ function readCapped(path: string): Buffer | { problem: string } {
 }
 
 /**
- * yauzl reads the central directory; each entry's bytes are then cut from the archive and inflated in one
- * synchronous call. yauzl's own stream per entry left the audit waiting on zlib's thread pool and its
- * garbage collector: 8.9 s for 20,000 plists, 4.3 s of it idle and 1.6 s collecting.
+ * yauzl reads the central directory, a record at a time, from the file; each entry's bytes are then read and
+ * inflated in one synchronous call. Held whole, a 100,000-Mac zip (219 MB) took the audit to 293 MB; and
+ * yauzl's own stream per entry left it waiting on zlib's thread pool and its garbage collector: 8.9 s for
+ * 20,000 plists, 4.3 s of it idle and 1.6 s collecting.
  */
-async function readZip(arg: string, zip: Buffer, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
-  const { default: yauzl } = await import('yauzl');
-  return new Promise((resolvePromise, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: false }, (error, archive) => {
-      if (error || !archive) return reject(new Error(`${arg}: not a readable zip archive (${error?.message ?? 'unknown'})`));
-      archive.on('entry', (entry: import('yauzl').Entry) => {
-        const name = entry.fileName;
-        const domain = name.endsWith('/') ? undefined : domainOf(name);
-        if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(zip, entry) });
+async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
+  const yauzl = (await import('yauzl')).default;
+  const fd = openSync(path, 'r');
+  class FileReader extends yauzl.RandomAccessReader {
+    override _readStreamForRange(): never {
+      throw new Error('entries are read by zipEntryBytes, not streamed');
+    }
+    override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(fd, buffer, offset, length, position);
+      } catch (error) {
+        return void process.nextTick(callback, error as Error);
+      }
+      // Never synchronously: yauzl would recurse once per entry (setImmediate cost a 200,000-plist zip 1 to 5 s).
+      process.nextTick(callback, null, bytesRead);
+    }
+  }
+  try {
+    const size = fstatSync(fd).size;
+    await new Promise<void>((resolvePromise, reject) => {
+      yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, strictFileNames: false }, (error, archive) => {
+        if (error || !archive) return reject(new ArchiveError(`not a readable zip archive (${error?.message ?? 'unknown'})`));
+        archive.on('entry', (entry: import('yauzl').Entry) => {
+          const name = entry.fileName;
+          const domain = name.endsWith('/') ? undefined : domainOf(name);
+          if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(fd, size, entry) });
+          archive.readEntry();
+        });
+        archive.on('end', () => resolvePromise());
+        archive.on('error', (e: Error) => reject(new ArchiveError(`not a readable zip archive (${e.message})`)));
         archive.readEntry();
       });
-      archive.on('end', () => resolvePromise());
-      archive.on('error', (e: Error) => reject(new Error(`${arg}: ${e.message}`)));
-      archive.readEntry();
     });
-  });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** An entry's bytes, checked against the sizes its central directory record declares before anything is inflated. */
-function zipEntryBytes(zip: Buffer, entry: import('yauzl').Entry): Buffer | { problem: string } {
+function zipEntryBytes(fd: number, size: number, entry: import('yauzl').Entry): Buffer | { problem: string } {
   const cannot = (why: string) => ({ problem: `cannot be extracted (${why})` });
   if (entry.uncompressedSize > MAX_PULLED_BYTES) return { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
   if (entry.isEncrypted()) return cannot('it is encrypted');
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) return cannot(`unsupported compression method ${entry.compressionMethod}`);
+  if (entry.compressedSize > MAX_PULLED_BYTES) return { problem: `${entry.compressedSize} compressed bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
   // The local header (APPNOTE 4.3.7): its own name and extra field lengths say where the data starts.
-  const header = entry.relativeOffsetOfLocalHeader;
-  if (header + 30 > zip.length || zip.readUInt32LE(header) !== 0x04034b50) return cannot('no local file header where the directory says');
-  const start = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
-  if (start + entry.compressedSize > zip.length) return cannot('its data runs past the end of the archive');
-  const data = zip.subarray(start, start + entry.compressedSize);
+  const at = entry.relativeOffsetOfLocalHeader;
+  const header = Buffer.alloc(30);
+  if (at + 30 > size || readSync(fd, header, 0, 30, at) !== 30 || header.readUInt32LE(0) !== 0x04034b50) return cannot('no local file header where the directory says');
+  const start = at + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (start + entry.compressedSize > size) return cannot('its data runs past the end of the archive');
+  const data = Buffer.allocUnsafe(entry.compressedSize);
+  if (readSync(fd, data, 0, data.length, start) !== data.length) return cannot('its data runs past the end of the archive');
   let bytes: Buffer;
   try {
-    bytes = entry.compressionMethod === 0 ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    bytes = entry.compressionMethod === 0 ? data : inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
   } catch (error) {
     return cannot((error as Error).message);
   }
   return bytes.length === entry.uncompressedSize ? bytes : cannot(`${bytes.length} bytes where the archive declares ${entry.uncompressedSize}`);
 }
 
-async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
+async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
   const { extract } = await import('tar-stream');
   return new Promise((resolvePromise, reject) => {
     const tar = extract();
@@ -191,10 +218,10 @@ async function readTar(arg: string, tgz: Buffer, domainOf: DomainOf, visit: (pul
       });
     });
     tar.on('finish', () => resolvePromise());
-    tar.on('error', (e: Error) => reject(new Error(`${arg}: not a readable tar.gz archive (${e.message})`)));
+    tar.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
     const gunzip = createGunzip();
-    gunzip.on('error', (e: Error) => reject(new Error(`${arg}: not a readable tar.gz archive (${e.message})`)));
-    Readable.from([tgz]).pipe(gunzip).pipe(tar);
+    gunzip.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
+    createReadStream(path).on('error', (e: Error) => reject(new ArchiveError(`cannot read it (${(e as NodeJS.ErrnoException).code ?? e.message})`))).pipe(gunzip).pipe(tar);
   });
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -6,7 +7,7 @@ import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { writeXmlPlist } from '../src/plist/write-xml.js';
-import { HEADER, listTree, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { HEADER, listTree, mdmgen, ROOT, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
 import { makePki } from './helpers/pki.js';
 
 // What makes 100,000 users fast (threads, streaming, the manifest written as it goes) must not change a
@@ -200,5 +201,30 @@ test('no progress bar when stderr is not a terminal, or for a small run', () => 
     bar.update(total / 2);
     bar.finish();
     assert.deepEqual(io.err, []);
+  }
+});
+
+test('a large archive shows a progress bar too: a zip by its entries, a tar.gz by the kilobytes read', async () => {
+  const dir = tempDir();
+  const plist = join(ROOT, 'examples/pulled/MAC-0101/Users/jdoe/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  execFileSync('python3', ['-c', `
+import os, sys, tarfile, zipfile
+data = open(sys.argv[1], 'rb').read()
+with zipfile.ZipFile(sys.argv[2] + '/pulls.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+    for i in range(1200):
+        z.writestr('MAC-%d/u/com.microsoft.Messenger.plist' % i, data)
+os.makedirs(sys.argv[2] + '/t/MAC-1/u')
+open(sys.argv[2] + '/t/MAC-1/u/com.microsoft.Messenger.plist', 'wb').write(data)
+open(sys.argv[2] + '/t/MAC-1/u/noise.bin', 'wb').write(os.urandom(1500 * 1024))
+with tarfile.open(sys.argv[2] + '/pulls.tar.gz', 'w:gz') as t:
+    t.add(sys.argv[2] + '/t/MAC-1', 'MAC-1')
+`, plist, dir]);
+  const { audit } = await import('../src/cli/audit.js');
+  for (const [archive, line] of [['pulls.zip', /\] [\d,]+\/1,200 entries of pulls\.zip /], ['pulls.tar.gz', /\] [\d,]+\/1,5\d\d KB of pulls\.tar\.gz /]] as const) {
+    const io = { ...fakeIo(true), cwd: dir };
+    const code = await audit(io, join(ROOT, 'examples/fleet.yaml'), [archive], { format: 'json', failOn: 'error' });
+    assert.notEqual(code, 2, io.err.join(''));
+    assert.match(io.err.join(''), line, archive);
+    assert.equal(io.err.at(-1), '\r\x1b[K', 'the bar clears itself');
   }
 });

@@ -36,7 +36,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) {
-      return pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user));
+      return pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user), (what, total) => progress(io, what, total));
     }
     const plan = frontier(absolute, THREADED_FOLDERS);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);

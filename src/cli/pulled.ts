@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
+import type { Progress } from './progress.js';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
@@ -36,16 +37,20 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
  * as it is read; folders are read by frontier and walkFiles. `domainOf` says which paths are worth reading:
  * those of a domain the audit knows.
  */
-export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
+export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track = () => quiet): Promise<void> {
   const absolute = resolve(cwd, arg);
-  if (/\.zip$/i.test(arg)) return readZip(arg, absolute, domainOf, visit);
-  if (isTarGz(arg)) return readTar(arg, absolute, domainOf, visit);
+  if (/\.zip$/i.test(arg)) return readZip(arg, absolute, domainOf, visit, track);
+  if (isTarGz(arg)) return readTar(arg, absolute, domainOf, visit, track);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
   if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) });
 }
 
 export type DomainOf = (path: string) => string | undefined;
+
+/** Starts a progress bar of `total` units of `what`: an archive's entries, or its kilobytes when they are not counted up front. */
+export type Track = (what: string, total: number) => Progress;
+const quiet: Progress = { update: () => undefined, finish: () => undefined };
 
 /** An archive that cannot be read to its end: the files before the fault have been visited. */
 export class ArchiveError extends Error {}
@@ -130,7 +135,7 @@ function readCapped(path: string): Buffer | { problem: string } {
  * yauzl's own stream per entry left it waiting on zlib's thread pool and its garbage collector: 8.9 s for
  * 20,000 plists, 4.3 s of it idle and 1.6 s collecting.
  */
-async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
+async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
   const yauzl = (await import('yauzl')).default;
   const fd = openSync(path, 'r');
   class FileReader extends yauzl.RandomAccessReader {
@@ -148,12 +153,16 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
       process.nextTick(callback, null, bytesRead);
     }
   }
+  let bar = quiet;
   try {
     const size = fstatSync(fd).size;
     await new Promise<void>((resolvePromise, reject) => {
       yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, strictFileNames: false }, (error, archive) => {
         if (error || !archive) return reject(new ArchiveError(`not a readable zip archive (${error?.message ?? 'unknown'})`));
+        bar = track(`entries of ${arg}`, archive.entryCount);
+        let seen = 0;
         archive.on('entry', (entry: import('yauzl').Entry) => {
+          bar.update(++seen);
           const name = entry.fileName;
           const domain = name.endsWith('/') ? undefined : domainOf(name);
           if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(fd, size, entry) });
@@ -165,6 +174,7 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
       });
     });
   } finally {
+    bar.finish();
     closeSync(fd);
   }
 }
@@ -193,11 +203,14 @@ function zipEntryBytes(fd: number, size: number, entry: import('yauzl').Entry): 
   return bytes.length === entry.uncompressedSize ? bytes : cannot(`${bytes.length} bytes where the archive declares ${entry.uncompressedSize}`);
 }
 
-async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void): Promise<void> {
+async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
   const { extract } = await import('tar-stream');
-  return new Promise((resolvePromise, reject) => {
+  const bar = track(`KB of ${arg}`, Math.ceil(statSync(path).size / 1024));
+  const file = createReadStream(path);
+  return new Promise<void>((resolvePromise, reject) => {
     const tar = extract();
     tar.on('entry', (header, stream, next) => {
+      bar.update(Math.floor(file.bytesRead / 1024));
       const name = header.name.replace(/^\.\//, '');
       const domain = header.type === 'file' ? domainOf(name) : undefined;
       if (domain === undefined) {
@@ -221,7 +234,7 @@ async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pu
     tar.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
     const gunzip = createGunzip();
     gunzip.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
-    createReadStream(path).on('error', (e: Error) => reject(new ArchiveError(`cannot read it (${(e as NodeJS.ErrnoException).code ?? e.message})`))).pipe(gunzip).pipe(tar);
-  });
+    file.on('error', (e: Error) => reject(new ArchiveError(`cannot read it (${(e as NodeJS.ErrnoException).code ?? e.message})`))).pipe(gunzip).pipe(tar);
+  }).finally(() => bar.finish());
 }
 

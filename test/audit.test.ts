@@ -260,6 +260,15 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
   assert.match(byHost.get('bzip2')!.message, /unsupported compression method 12/);
   assert.match(byHost.get('badheader')!.message, /no local file header where the directory says/);
   assert.ok(report.findings.every((f) => f.file === `${zipPath}!/${entry(f.host!)}`));
+
+  // A zip written as a stream, as uploads often are: the local header leaves the sizes to a descriptor after the data.
+  const streamed = join(dir, 'streamed.zip');
+  writeFileSync(streamed, execFileSync('python3', ['-c', `import sys, zipfile
+z = zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED)
+z.write(sys.argv[1], '${entry('MAC-1')}')
+z.close()`, plist]));
+  assert.equal(readFileSync(streamed).readUInt16LE(6) & 8, 8, 'the sizes come after the data');
+  assert.deepEqual(auditJson(EXAMPLE, streamed).report.findings.map((f) => [f.host, f.code, f.key]), [['MAC-1', 'audit/value-mismatch', 'DisallowSave']]);
 });
 
 test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {

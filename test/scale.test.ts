@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { DistinctNames, joinNames } from '../src/cli/audit-threads.js';
 import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
@@ -170,6 +171,22 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   }
   const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
+});
+
+test('a host or user is counted once, however many batches, threads or PATHs its plists come through', () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  for (const threads of ['0', '2']) {
+    const run = mdmgen(['audit', fleet, tree, tree, '--format', 'json'], { env: { MDMGEN_THREADS: threads } });
+    const { summary } = JSON.parse(run.stdout) as { summary: Record<string, number> };
+    assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users }, { files: 1200, hosts: 300, users: 300 }, `${threads} threads`);
+  }
+  const names = new DistinctNames();
+  for (let i = 0; i < 10_000; i++) names.add(`MAC-${i % 6000}`);
+  names.addChunk(joinNames(new Set(['MAC-1', 'MAC-6000'])));
+  names.addChunk('');
+  names.add('MAC-6001');
+  assert.equal(names.count(), 6002);
 });
 
 function fakeIo(tty: boolean): Io & { err: string[] } {

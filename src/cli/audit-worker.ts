@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
-import type { AuditSetup, Batch, UsersReply, WorkerMessage } from './audit-threads.js';
+import { joinNames, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
 import { readPulled, walkFiles, whoFrom } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders of each batch it is sent (see audit-threads.ts).
@@ -48,7 +48,7 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
   });
-  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: [...hosts], users: [...users] });
+  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: joinNames(hosts), users: joinNames(users) });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {

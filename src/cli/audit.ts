@@ -85,7 +85,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const byPath = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   findings.sort((a, b) => byPath(a, b) || (a.line ?? 0) - (b.line ?? 0));
   audited.sort(byPath);
-  const report = { summary: summarize(tally.files, findings, tally.hosts, tally.users), findings, audited, version: VERSION, fleet: fleetFile };
+  const report = { summary: summarize(tally.files, findings, tally.hosts.count(), tally.users.count()), findings, audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   io.stdout(options.format === 'html' ? (await import('../format/html.js')).html(report) : findingsFormatters[options.format](report, { color }));
   return findings.some((f) => atLeast(f.severity, options.failOn)) ? EXIT.findings : EXIT.ok;

@@ -22,10 +22,10 @@ export interface AuditReport {
 
 export type FindingsFormatter = (report: AuditReport, context: { color: boolean }) => string;
 
-export function summarize(files: number, findings: readonly Finding[], hosts: Set<string>, users: Set<string>): AuditSummary {
+export function summarize(files: number, findings: readonly Finding[], hosts: number, users: number): AuditSummary {
   const counts = countBySeverity(findings);
   return {
-    files, unreadable: findings.filter((f) => f.code === 'audit/unreadable').length, hosts: hosts.size, users: users.size,
+    files, unreadable: findings.filter((f) => f.code === 'audit/unreadable').length, hosts, users,
     errors: counts.error, warnings: counts.warning, infos: counts.info,
   };
 }

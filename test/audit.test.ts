@@ -271,6 +271,32 @@ z.close()`, plist]));
   assert.deepEqual(auditJson(EXAMPLE, streamed).report.findings.map((f) => [f.host, f.code, f.key]), [['MAC-1', 'audit/value-mismatch', 'DisallowSave']]);
 });
 
+test('archive entries named with an absolute path, .. or backslashes are audited under those names (nothing is extracted), in a zip as in a tar.gz', () => {
+  const dir = tempDir();
+  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  const names = ['../../MAC-1/Users/bob/com.microsoft.Messenger.plist', '/abs/MAC-2/Users/amy/com.microsoft.Messenger.plist', 'C:/MAC-3/Users/cat/com.microsoft.Messenger.plist', 'MAC-4\\Users\\dan\\com.microsoft.Messenger.plist', 'MAC-5/Users/eve/com.microsoft.Messenger.plist'];
+  const [zipPath, tarPath] = [join(dir, 'pulls.zip'), join(dir, 'pulls.tar.gz')];
+  execFileSync('python3', ['-c', `
+import io, sys, tarfile, zipfile
+data = open(sys.argv[1], 'rb').read()
+with zipfile.ZipFile(sys.argv[2], 'w') as z:
+    for name in sys.argv[4:]:
+        info = zipfile.ZipInfo('x', (2001, 1, 1, 0, 0, 0))
+        info.filename = name  # as written, where ZipInfo() would clean it
+        z.writestr(info, data)
+with tarfile.open(sys.argv[3], 'w:gz') as t:
+    for name in sys.argv[4:]:
+        info = tarfile.TarInfo(name.replace('\\\\', '/'))
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+`, plist, zipPath, tarPath, ...names]);
+  for (const archive of [zipPath, tarPath]) {
+    const { report } = auditJson(EXAMPLE, archive);
+    assert.equal(report.summary.files, 5, archive);
+    assert.deepEqual(report.findings.map((f) => [f.file, f.host, f.code]), names.map((n, i) => [`${archive}!/${n.replaceAll('\\', '/')}`, `MAC-${i + 1}`, 'audit/value-mismatch']), archive);
+  }
+});
+
 test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
   const dir = tempDir();
   execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);

@@ -160,13 +160,15 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
   try {
     const size = fstatSync(fd).size;
     await new Promise<void>((resolvePromise, reject) => {
-      yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, strictFileNames: false }, (error, archive) => {
+      // Names are decoded here rather than by yauzl, which stops at the first absolute or `..` name: nothing
+      // is extracted, so such a name is only a label, audited as a tar.gz entry would be.
+      yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, decodeStrings: false }, (error, archive) => {
         if (error || !archive) return reject(new ArchiveError(`not a readable zip archive (${error?.message ?? 'unknown'})`));
         bar = track(`entries of ${arg}`, archive.entryCount);
         let seen = 0;
         archive.on('entry', (entry: import('yauzl').Entry) => {
           bar.update(++seen);
-          const name = entry.fileName;
+          const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
           const domain = name.endsWith('/') ? undefined : domainOf(name);
           if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(fd, size, entry) });
           archive.readEntry();

@@ -141,6 +141,10 @@ function readCapped(path: string): Buffer | { problem: string } {
 async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
   const yauzl = (await import('yauzl')).default;
   const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  // Two windows: the central directory is at the end of the file and the entries it points to are before it.
+  const directory = new Window(fd, size);
+  const entries = new Window(fd, size);
   class FileReader extends yauzl.RandomAccessReader {
     override _readStreamForRange(): never {
       throw new Error('entries are read by zipEntryBytes, not streamed');
@@ -148,7 +152,7 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
     override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
       let bytesRead: number;
       try {
-        bytesRead = readSync(fd, buffer, offset, length, position);
+        bytesRead = directory.read(position, length).copy(buffer, offset);
       } catch (error) {
         return void process.nextTick(callback, error as Error);
       }
@@ -158,7 +162,6 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
   }
   let bar = quiet;
   try {
-    const size = fstatSync(fd).size;
     await new Promise<void>((resolvePromise, reject) => {
       // Names are decoded here rather than by yauzl, which stops at the first absolute or `..` name: nothing
       // is extracted, so such a name is only a label, audited as a tar.gz entry would be.
@@ -170,7 +173,7 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
           bar.update(++seen);
           const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
           const domain = name.endsWith('/') ? undefined : domainOf(name);
-          if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(fd, size, entry) });
+          if (domain !== undefined) visit({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: zipEntryBytes(entries, size, entry) });
           archive.readEntry();
         });
         archive.on('end', () => resolvePromise());
@@ -185,7 +188,7 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
 }
 
 /** An entry's bytes, checked against the sizes its central directory record declares before anything is inflated. */
-function zipEntryBytes(fd: number, size: number, entry: import('yauzl').Entry): Buffer | { problem: string } {
+function zipEntryBytes(file: Window, size: number, entry: import('yauzl').Entry): Buffer | { problem: string } {
   const cannot = (why: string) => ({ problem: `cannot be extracted (${why})` });
   if (entry.uncompressedSize > MAX_PULLED_BYTES) return { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
   if (entry.isEncrypted()) return cannot('it is encrypted');
@@ -193,19 +196,52 @@ function zipEntryBytes(fd: number, size: number, entry: import('yauzl').Entry): 
   if (entry.compressedSize > MAX_PULLED_BYTES) return { problem: `${entry.compressedSize} compressed bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
   // The local header (APPNOTE 4.3.7): its own name and extra field lengths say where the data starts.
   const at = entry.relativeOffsetOfLocalHeader;
-  const header = Buffer.alloc(30);
-  if (at + 30 > size || readSync(fd, header, 0, 30, at) !== 30 || header.readUInt32LE(0) !== 0x04034b50) return cannot('no local file header where the directory says');
+  const header = file.read(at, 30);
+  if (header.length !== 30 || header.readUInt32LE(0) !== 0x04034b50) return cannot('no local file header where the directory says');
   const start = at + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   if (start + entry.compressedSize > size) return cannot('its data runs past the end of the archive');
-  const data = Buffer.allocUnsafe(entry.compressedSize);
-  if (readSync(fd, data, 0, data.length, start) !== data.length) return cannot('its data runs past the end of the archive');
+  const data = file.read(start, entry.compressedSize);
+  if (data.length !== entry.compressedSize) return cannot('its data runs past the end of the archive');
   let bytes: Buffer;
   try {
-    bytes = entry.compressionMethod === 0 ? data : inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    bytes = entry.compressionMethod === 0 ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
   } catch (error) {
     return cannot((error as Error).message);
   }
   return bytes.length === entry.uncompressedSize ? bytes : cannot(`${bytes.length} bytes where the archive declares ${entry.uncompressedSize}`);
+}
+
+const WINDOW = 256 * 1024;
+
+/**
+ * A file read through a window of WINDOW bytes. A zip's directory records, and its entries' headers and
+ * data, are small and read in order, and here each read is a system call: a 20,000-plist zip spent 0.8 s
+ * of its 1.6 s in 80,000 of them.
+ */
+class Window {
+  private readonly fd: number;
+  private readonly size: number;
+  private readonly buffer = Buffer.allocUnsafe(WINDOW);
+  private start = 0;
+  private end = 0;
+
+  constructor(fd: number, size: number) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /** Up to `length` bytes at `position` (fewer at the end of the file), valid until the next read. */
+  read(position: number, length: number): Buffer {
+    if (position < this.start || position + length > this.end) {
+      if (length > WINDOW) {
+        const out = Buffer.allocUnsafe(length);
+        return out.subarray(0, readSync(this.fd, out, 0, length, position));
+      }
+      this.start = position;
+      this.end = position + readSync(this.fd, this.buffer, 0, Math.max(0, Math.min(WINDOW, this.size - position)), position);
+    }
+    return this.buffer.subarray(position - this.start, Math.min(position + length, this.end) - this.start);
+  }
 }
 
 async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {

@@ -297,6 +297,26 @@ with tarfile.open(sys.argv[3], 'w:gz') as t:
   }
 });
 
+test('a zip larger than its read windows: 3,000 entries and a 600 KB one, read whole across every window boundary', () => {
+  const dir = tempDir();
+  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  const zipPath = join(dir, 'pulls.zip');
+  execFileSync('python3', ['-c', `
+import sys, zipfile
+data = open(sys.argv[1], 'rb').read()
+large = data.replace(b'<dict>', b'<!--' + b'x' * 600000 + b'--><dict>', 1)
+with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_STORED) as z:
+    for i in range(3000):
+        z.writestr('MAC-%04d/u/com.microsoft.Messenger.plist' % i, large if i == 1500 else data)
+`, plist, zipPath]);
+  const { report } = auditJson(EXAMPLE, zipPath);
+  assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable, hosts: report.summary.hosts }, { files: 3000, unreadable: 0, hosts: 3000 });
+  const disallow = report.findings.filter((f) => f.key === 'DisallowSave' && f.code === 'audit/value-mismatch');
+  assert.equal(disallow.length, 3000);
+  assert.equal(disallow[1500]!.host, 'MAC-1500');
+  assert.equal(disallow[1500]!.line, disallow[0]!.line, 'the comment is on the line before the dictionary');
+});
+
 test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
   const dir = tempDir();
   execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);

@@ -17,6 +17,7 @@ export function mdmgen(args: string[], options: { cwd?: string; env?: NodeJS.Pro
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
     ...(options.timeout && { timeout: options.timeout }),
   };
   const result = spawnSync(process.execPath, [BIN, ...args], spawnOptions);

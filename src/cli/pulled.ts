@@ -143,8 +143,8 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
   const fd = openSync(path, 'r');
   const size = fstatSync(fd).size;
   // Two windows: the central directory is at the end of the file and the entries it points to are before it.
-  const directory = new Window(fd, size);
-  const entries = new Window(fd, size);
+  const directory = new FileWindow(fd, size);
+  const entries = new FileWindow(fd, size);
   class FileReader extends yauzl.RandomAccessReader {
     override _readStreamForRange(): never {
       throw new Error('entries are read by zipEntryBytes, not streamed');
@@ -188,7 +188,7 @@ async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pu
 }
 
 /** An entry's bytes, checked against the sizes its central directory record declares before anything is inflated. */
-function zipEntryBytes(file: Window, size: number, entry: import('yauzl').Entry): Buffer | { problem: string } {
+function zipEntryBytes(file: FileWindow, size: number, entry: import('yauzl').Entry): Buffer | { problem: string } {
   const cannot = (why: string) => ({ problem: `cannot be extracted (${why})` });
   if (entry.uncompressedSize > MAX_PULLED_BYTES) return { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
   if (entry.isEncrypted()) return cannot('it is encrypted');
@@ -218,7 +218,7 @@ const WINDOW = 256 * 1024;
  * data, are small and read in order, and here each read is a system call: a 20,000-plist zip spent 0.8 s
  * of its 1.6 s in 80,000 of them.
  */
-class Window {
+class FileWindow {
   private readonly fd: number;
   private readonly size: number;
   private readonly buffer = Buffer.allocUnsafe(WINDOW);

@@ -96,6 +96,30 @@ test('zip and tar.gz archives of pulls give the same findings as the folder', ()
   }
 });
 
+test('archives inside a pulled folder are audited too, threads or not; a broken one is audit/unreadable and the rest goes on', () => {
+  const dir = tempDir();
+  const pull = join(dir, 'pull');
+  // 300 Macs, so that with MDMGEN_THREADS the folder is shared among threads.
+  const plist = readFileSync(join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'));
+  for (let i = 0; i < 300; i++) {
+    mkdirSync(join(pull, `MAC-${i}`, 'u'), { recursive: true });
+    writeFileSync(join(pull, `MAC-${i}`, 'u', 'com.microsoft.Messenger.plist'), plist);
+  }
+  mkdirSync(join(pull, 'exports', 'week-47'), { recursive: true });
+  execFileSync('tar', ['-czf', join(pull, 'exports', 'week-47', 'pulls.tar.gz'), '-C', PULLED, '.']);
+  execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(pull, 'day-1'), PULLED]);
+  writeFileSync(join(pull, 'broken.zip'), 'not a zip');
+  const fromExample = auditJson(EXAMPLE, PULLED).report.findings.length;
+  const runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+  assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
+  const { summary, findings } = JSON.parse(runs[0]!.stdout) as JsonReport;
+  assert.equal(summary.files, 300 + 2 * 12);
+  const inArchive = (name: string) => findings.filter((f) => f.file.startsWith(`pull/${name}!/`));
+  assert.equal(inArchive('day-1.zip').length, fromExample);
+  assert.equal(inArchive('exports/week-47/pulls.tar.gz').length, fromExample);
+  assert.deepEqual(findings.filter((f) => f.file === 'pull/broken.zip').map((f) => f.code), ['audit/unreadable']);
+});
+
 test('stylish groups by host and user; csv, junit and sarif carry the same findings and parse in other tools', () => {
   const stylish = mdmgen(['audit', EXAMPLE, PULLED]).stdout;
   assert.match(stylish, /^MAC-0217 \/ jgarcia \(Legal\)\n {2}.*com\.microsoft\.Messenger\.plist:7 {2}error {2}DisallowSave is false; the policy forces true {2}audit\/value-mismatch$/m);

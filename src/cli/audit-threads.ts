@@ -52,7 +52,7 @@ export interface UsersReply {
 
 export type WorkerMessage =
   | { type: 'need'; id: number; names: string[] }
-  | { type: 'done'; id: number; findings: Finding[]; audited: Audited[]; files: number; hosts: string; users: string };
+  | { type: 'done'; id: number; findings: Finding[]; audited: Audited[]; files: number; hosts: string; users: string; archives: string[] };
 
 /**
  * Counts distinct names (hosts, host/user pairs) in little memory: names are kept a few thousand to a string,
@@ -109,9 +109,10 @@ export class Tally {
 
 /**
  * Audits the files under `dirs` and `files` (relative to root) with worker threads: each walks, reads, parses
- * and checks its share, so both cores work and no file is read twice. Findings come back to the tally.
+ * and checks its share, so both cores work and no file is read twice. Findings come back to the tally; the
+ * archives found (relative to root) are returned, for the caller to read.
  */
-export async function auditInThreads(setup: AuditSetup, root: string, arg: string, plan: { dirs: string[]; files: string[] }, usersByName: UserLookup, tally: Tally, onProgress: (folders: number) => void, threads = auditThreads(plan.dirs.length)): Promise<void> {
+export async function auditInThreads(setup: AuditSetup, root: string, arg: string, plan: { dirs: string[]; files: string[] }, usersByName: UserLookup, tally: Tally, onProgress: (folders: number) => void, threads = auditThreads(plan.dirs.length)): Promise<string[]> {
   const batches: Omit<Batch, 'type' | 'id' | 'root' | 'arg'>[] = [];
   const perBatch = Math.max(MIN_PER_BATCH, Math.ceil((plan.files.length + plan.dirs.length) / (threads * BATCHES_PER_THREAD)));
   for (let i = 0; i < plan.files.length; i += perBatch) batches.push({ dirs: [], files: plan.files.slice(i, i + perBatch) });
@@ -124,6 +125,7 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
   let next = 0;
   let done = 0;
   let folders = 0;
+  const archives: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       const send = (worker: Worker) => {
@@ -143,6 +145,7 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
           if (tally.listAudited) tally.audited.push(...message.audited);
           tally.hosts.addChunk(message.hosts);
           tally.users.addChunk(message.users);
+          archives.push(...message.archives);
           folders += batches[message.id]!.dirs.length;
           onProgress(folders);
           if (++done === batches.length) resolve();
@@ -156,4 +159,5 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+  return archives;
 }

@@ -3,7 +3,7 @@ import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } 
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import { joinNames, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
-import { readPulled, walkFiles, whoFrom } from './pulled.js';
+import { isArchive, readPulled, walkFiles, whoFrom } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders of each batch it is sent (see audit-threads.ts).
 const setup = workerData as AuditSetup;
@@ -11,7 +11,7 @@ const catalog = loadCatalog();
 const { fleet, source } = checkFleet(setup.fleetFile, setup.fleetBytes, catalog);
 if (!fleet || !source) throw new Error('fleet.yaml no longer checks out in the audit thread');
 const base: AuditContext = { fleet, source, catalog, usersByName: new Map() };
-const listed = new Map<number, { batch: Batch; files: Listed[] }>();
+const listed = new Map<number, { batch: Batch; files: Listed[]; archives: string[] }>();
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 
 interface Listed {
@@ -19,9 +19,10 @@ interface Listed {
   domain: string;
 }
 
-/** Calls `visit` with each of a batch's files of an audited domain, its folders walked in turn. */
-function eachFile(batch: Batch, visit: (file: Listed) => void): void {
+/** Calls `visit` with each of a batch's files of an audited domain, its folders walked in turn; archives go to `archives`, for the main thread. */
+function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[]): void {
   const take = (rel: string) => {
+    if (isArchive(rel)) return void archives.push(rel);
     const domain = domainOf(rel, base);
     if (domain !== undefined) visit({ rel, domain });
   };
@@ -33,7 +34,7 @@ function eachFile(batch: Batch, visit: (file: Listed) => void): void {
  * Reads and audits each file in turn: its bytes and parse are garbage before the next file is read, which
  * keeps the young generation's survivors (and the time V8 spends copying them) to the findings.
  */
-function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext): void {
+function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext, archives: string[]): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
   const hosts = new Set<string>();
@@ -48,23 +49,27 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
   });
-  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: joinNames(hosts), users: joinNames(users) });
+  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: joinNames(hosts), users: joinNames(users), archives });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {
   if (message.type === 'users') {
-    const { batch, files } = listed.get(message.id)!;
+    const { batch, files, archives } = listed.get(message.id)!;
     listed.delete(message.id);
-    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) });
+    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) }, archives);
     return;
   }
   // Without a directory, files are audited as they are found: a batch's listing, held while the batch was
   // audited, outlived the young generation (a 200,000-plist audit peaked at 176 to 178 MB with it, 170 to
   // 171 MB without).
-  if (!setup.askForUsers) return auditBatch(message, (visit) => eachFile(message, visit), base);
+  if (!setup.askForUsers) {
+    const archives: string[] = [];
+    return auditBatch(message, (visit) => eachFile(message, visit, archives), base, archives);
+  }
   // With one, a batch is listed first, to ask for the users its files belong to.
   const files: Listed[] = [];
-  eachFile(message, (file) => files.push(file));
-  listed.set(message.id, { batch: message, files });
+  const archives: string[] = [];
+  eachFile(message, (file) => files.push(file), archives);
+  listed.set(message.id, { batch: message, files, archives });
   post({ type: 'need', id: message.id, names: [...new Set(files.map((f) => whoFrom(f.rel).user).filter((u): u is string => u !== null))] });
 });

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, CODES, type Code, type Severity } from '../diagnostics/diagnostic.js';
@@ -33,30 +33,41 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const tally = new Tally(options.format === 'junit' || options.format === 'html');
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
+  /** Audits a plist or an archive of pulls, given as a path from the working folder. */
+  const auditFile = (arg: string) =>
+    pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user), (what, total) => progress(io, what, total));
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
-    if (!isFolder) {
-      return pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user), (what, total) => progress(io, what, total));
-    }
+    if (!isFolder) return auditFile(arg);
     const plan = frontier(absolute, THREADED_FOLDERS);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);
+    let archives: string[] = [];
     if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
       const bar = progress(io, 'folders', plan.dirs.length);
       try {
-        await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
+        archives = await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
       } finally {
         bar.finish();
       }
-      return;
+    } else {
+      const take = (rel: string) => {
+        if (isArchive(rel)) return void archives.push(rel);
+        const domain = known(rel);
+        if (domain === undefined) return;
+        const pulled = readPulled(absolute, arg, rel, domain);
+        tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+      };
+      plan.files.forEach(take);
+      for (const dir of plan.dirs) walkFiles(absolute, dir, take);
     }
-    const take = (rel: string) => {
-      const domain = known(rel);
-      if (domain === undefined) return;
-      const pulled = readPulled(absolute, arg, rel, domain);
-      tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
-    };
-    plan.files.forEach(take);
-    for (const dir of plan.dirs) walkFiles(absolute, dir, take);
+    // Archives in a pull (a day's export saved beside the others) are audited after its plists, each as if named.
+    for (const rel of archives.sort()) {
+      const inner = join(arg, rel);
+      await auditFile(inner).catch((error: unknown) => {
+        if (!(error instanceof ArchiveError)) throw error;
+        tally.findings.push(pathFinding(inner, 'audit/unreadable', error.message));
+      });
+    }
   };
   try {
     for (const arg of paths) {

@@ -341,6 +341,31 @@ with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_STORED) as z:
   assert.equal(disallow[1500]!.line, disallow[0]!.line, 'the comment is on the line before the dictionary');
 });
 
+test('zip64 sizes and offsets in a central directory record are read; a record that claims them without the field is audit/unreadable', () => {
+  const dir = tempDir();
+  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
+  const zipPath = join(dir, 'zip64.zip');
+  // Written by hand (APPNOTE 4.3.7, 4.3.12, 4.3.16, 4.5.3): Python writes zip64 records only past 4 GB.
+  execFileSync('python3', ['-c', `
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+crc = zlib.crc32(data)
+out, records = b'', b''
+for host, field in (('MAC-1', True), ('MAC-2', False)):
+    name = (host + '/u/com.microsoft.Messenger.plist').encode()
+    offset = len(out)
+    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0) + name + data
+    extra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset) if field else b''
+    records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0, crc, 0xffffffff, 0xffffffff, len(name), len(extra), 0, 0, 0, 0, 0xffffffff) + name + extra
+out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 2, 2, len(records), len(out), 0)
+open(sys.argv[2], 'wb').write(out)
+`, plist, zipPath]);
+  const { report } = auditJson(EXAMPLE, zipPath);
+  assert.equal(report.summary.files, 2);
+  assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-1').map((f) => f.code).sort(), ['audit/value-mismatch']);
+  assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-2').map((f) => [f.code, /more than the/.test(f.message)]), [['audit/unreadable', true]]);
+});
+
 test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
   const dir = tempDir();
   execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);

@@ -9,6 +9,8 @@ import { exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './he
 
 const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
 const PULLED = join(ROOT, 'examples', 'pulled');
+/** A pulled plist whose one deviation is DisallowSave off, where the example policy forces it on. */
+const DEVIANT = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
 
 interface JsonFinding { file: string; host: string | null; user: string | null; group: string | null; domain: string | null; key: string | null; code: string; severity: string; expected: string | null; actual: string | null; message: string; line: number | null; offset: number | null; policy: { file: string; line: number; column: number } | null }
 interface JsonReport { summary: Record<string, number>; findings: JsonFinding[] }
@@ -100,7 +102,7 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
   const dir = tempDir();
   const pull = join(dir, 'pull');
   // 300 Macs, so that with MDMGEN_THREADS the folder is shared among threads.
-  const plist = readFileSync(join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'));
+  const plist = readFileSync(DEVIANT);
   for (let i = 0; i < 300; i++) {
     mkdirSync(join(pull, `MAC-${i}`, 'u'), { recursive: true });
     writeFileSync(join(pull, `MAC-${i}`, 'u', 'com.microsoft.Messenger.plist'), plist);
@@ -236,13 +238,12 @@ test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pu
   const linked = auditJson(EXAMPLE, link).report;
   assert.equal(linked.summary.files, direct.summary.files);
   assert.deepEqual(linked.findings.map((f) => [f.code, f.host, f.user, f.key]), direct.findings.map((f) => [f.code, f.host, f.user, f.key]));
-  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
-  symlinkSync(plist, join(dir, 'com.microsoft.Messenger.plist'));
+  symlinkSync(DEVIANT, join(dir, 'com.microsoft.Messenger.plist'));
   assert.equal(auditJson(EXAMPLE, join(dir, 'com.microsoft.Messenger.plist')).report.summary.files, 1);
 
   const pull = join(dir, 'pull', 'MAC-1', 'Users', 'ann', 'Library', 'Preferences', 'Microsoft');
   mkdirSync(pull, { recursive: true });
-  symlinkSync(plist, join(pull, 'com.microsoft.Messenger.plist'));
+  symlinkSync(DEVIANT, join(pull, 'com.microsoft.Messenger.plist'));
   symlinkSync(join(dir, 'pull'), join(pull, 'loop'));
   const inside = auditJson(EXAMPLE, join(dir, 'pull'));
   assert.equal(inside.report.summary.files, 0);
@@ -251,7 +252,6 @@ test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pu
 
 test('a zip of pulls is read entry by entry: stored and deflated entries are audited; a lying size, encryption, an unknown method or a bad local header is audit/unreadable, and the run goes on', () => {
   const dir = tempDir();
-  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
   const hosts = ['stored', 'deflated', 'bomb', 'encrypted', 'bzip2', 'badheader'];
   const entry = (host: string) => `${host}/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist`;
   const zipPath = join(dir, 'pulls.zip');
@@ -263,7 +263,7 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
         name = host + '/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'
         body = b'<' * (1 << 20) if host == 'bomb' else data
         z.writestr(zipfile.ZipInfo(name, (2001, 1, 1, 0, 0, 0)), body, zipfile.ZIP_STORED if host == 'stored' else zipfile.ZIP_DEFLATED)
-`, plist, zipPath, ...hosts]);
+`, DEVIANT, zipPath, ...hosts]);
   // Each central directory record (APPNOTE 4.3.12) is patched to lie in one way.
   const zip = readFileSync(zipPath);
   for (let at = zip.indexOf(Buffer.from('PK\u0001\u0002', 'latin1')); at >= 0; at = zip.indexOf(Buffer.from('PK\u0001\u0002', 'latin1'), at + 4)) {
@@ -290,14 +290,13 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
   writeFileSync(streamed, execFileSync('python3', ['-c', `import sys, zipfile
 z = zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED)
 z.write(sys.argv[1], '${entry('MAC-1')}')
-z.close()`, plist]));
+z.close()`, DEVIANT]));
   assert.equal(readFileSync(streamed).readUInt16LE(6) & 8, 8, 'the sizes come after the data');
   assert.deepEqual(auditJson(EXAMPLE, streamed).report.findings.map((f) => [f.host, f.code, f.key]), [['MAC-1', 'audit/value-mismatch', 'DisallowSave']]);
 });
 
 test('archive entries named with an absolute path, .. or backslashes are audited under those names (nothing is extracted), in a zip as in a tar.gz', () => {
   const dir = tempDir();
-  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
   const names = ['../../MAC-1/Users/bob/com.microsoft.Messenger.plist', '/abs/MAC-2/Users/amy/com.microsoft.Messenger.plist', 'C:/MAC-3/Users/cat/com.microsoft.Messenger.plist', 'MAC-4\\Users\\dan\\com.microsoft.Messenger.plist', 'MAC-5/Users/eve/com.microsoft.Messenger.plist'];
   const [zipPath, tarPath] = [join(dir, 'pulls.zip'), join(dir, 'pulls.tar.gz')];
   execFileSync('python3', ['-c', `
@@ -313,7 +312,7 @@ with tarfile.open(sys.argv[3], 'w:gz') as t:
         info = tarfile.TarInfo(name.replace('\\\\', '/'))
         info.size = len(data)
         t.addfile(info, io.BytesIO(data))
-`, plist, zipPath, tarPath, ...names]);
+`, DEVIANT, zipPath, tarPath, ...names]);
   for (const archive of [zipPath, tarPath]) {
     const { report } = auditJson(EXAMPLE, archive);
     assert.equal(report.summary.files, 5, archive);
@@ -323,7 +322,6 @@ with tarfile.open(sys.argv[3], 'w:gz') as t:
 
 test('a zip larger than its read windows: 3,000 entries and a 600 KB one, read whole across every window boundary', () => {
   const dir = tempDir();
-  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
   const zipPath = join(dir, 'pulls.zip');
   execFileSync('python3', ['-c', `
 import sys, zipfile
@@ -332,7 +330,7 @@ large = data.replace(b'<dict>', b'<!--' + b'x' * 600000 + b'--><dict>', 1)
 with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_STORED) as z:
     for i in range(3000):
         z.writestr('MAC-%04d/u/com.microsoft.Messenger.plist' % i, large if i == 1500 else data)
-`, plist, zipPath]);
+`, DEVIANT, zipPath]);
   const { report } = auditJson(EXAMPLE, zipPath);
   assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable, hosts: report.summary.hosts }, { files: 3000, unreadable: 0, hosts: 3000 });
   const disallow = report.findings.filter((f) => f.key === 'DisallowSave' && f.code === 'audit/value-mismatch');
@@ -343,7 +341,6 @@ with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_STORED) as z:
 
 test('zip64 sizes and offsets in a central directory record are read; a record that claims them without the field is audit/unreadable', () => {
   const dir = tempDir();
-  const plist = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
   const zipPath = join(dir, 'zip64.zip');
   // Written by hand (APPNOTE 4.3.7, 4.3.12, 4.3.16, 4.5.3): Python writes zip64 records only past 4 GB.
   execFileSync('python3', ['-c', `
@@ -359,7 +356,7 @@ for host, field in (('MAC-1', True), ('MAC-2', False)):
     records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0, crc, 0xffffffff, 0xffffffff, len(name), len(extra), 0, 0, 0, 0, 0xffffffff) + name + extra
 out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 2, 2, len(records), len(out), 0)
 open(sys.argv[2], 'wb').write(out)
-`, plist, zipPath]);
+`, DEVIANT, zipPath]);
   const { report } = auditJson(EXAMPLE, zipPath);
   assert.equal(report.summary.files, 2);
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-1').map((f) => f.code).sort(), ['audit/value-mismatch']);

@@ -84,6 +84,7 @@ test('a plist named on the command line is audited by its domain; a PATH that gi
   const stylish = mdmgen(['audit', EXAMPLE, empty]);
   assert.equal(stylish.code, 1, 'an empty pull does not pass as compliant');
   assert.match(stylish.stdout, /1 finding \(1 error, 0 warnings, 0 infos\) in 0 plists from 0 hosts and 0 users\n$/);
+  assert.match(stylish.stdout, /^\(no host or user in the path\)\n  .*MAC-0999  error  nothing audited/);
 });
 
 test('zip and tar.gz archives of pulls give the same findings as the folder', () => {

@@ -38,7 +38,9 @@ export const stylish: FindingsFormatter = ({ summary, findings }, { color }) => 
   const lines: string[] = [];
   let heading = '';
   for (const f of findings) {
-    const who = `${f.host ?? '(no host)'} / ${f.user ?? '(no user)'}${f.group ? ` (${f.group})` : ''}`;
+    const who = f.host === null && f.user === null
+      ? '(no host or user in the path)'
+      : `${f.host ?? '(no host)'} / ${f.user ?? '(no user)'}${f.group ? ` (${f.group})` : ''}`;
     if (who !== heading) {
       if (heading) lines.push('');
       lines.push(paint(color, 1, who));

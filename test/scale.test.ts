@@ -173,6 +173,42 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
 });
 
+test('a large zip shared among threads gives what one thread gives, also when its directory breaks off part-way', () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  const dir = tempDir();
+  const [whole, broken] = [join(dir, 'pulls.zip'), join(dir, 'broken.zip')];
+  // 100,000 folder entries first, so the zip has enough records for threads (THREADED_ENTRIES), then the pulls.
+  execFileSync('python3', ['-c', `
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as z:
+    for i in range(100000):
+        z.writestr(zipfile.ZipInfo('empty/%06d/' % i), b'')
+    for base, _, names in sorted(os.walk(sys.argv[1])):
+        for name in sorted(names):
+            path = os.path.join(base, name)
+            z.write(path, os.path.relpath(path, sys.argv[1]))
+data = bytearray(open(sys.argv[2], 'rb').read())
+# The directory record of the 200th plist loses its signature: the records before it are read, the rest are not.
+at = data.index(b'MAC-', data.rindex(b'PK\x05\x06') - 200 * 120)
+record = data.rindex(b'PK\x01\x02', 0, at)
+data[record:record + 4] = b'XXXX'
+open(sys.argv[3], 'wb').write(data)
+`, tree, whole, broken]);
+  for (const [zip, policy] of [[whole, fleet], [broken, fleet], [whole, writeFleet(readFileSync(fleet, 'utf8').replace(/^directory:.*\n/m, '').replaceAll('{{email}}', 'someone@example.com').replace(/^accounts:\n.*\n/m, ''))]] as const) {
+    const alone = mdmgen(['audit', policy, zip, '--format', 'json'], { env: { MDMGEN_THREADS: '0' } });
+    const threaded = mdmgen(['audit', policy, zip, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } });
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.equal(threaded.stdout, alone.stdout, zip);
+    const { summary, findings } = JSON.parse(alone.stdout) as { summary: Record<string, number>; findings: { file: string; code: string }[] };
+    if (zip === whole) assert.equal(summary.files, 600);
+    else {
+      assert.ok(summary.files! > 100 && summary.files! < 600, `${summary.files} plists before the break`);
+      assert.deepEqual(findings.filter((f) => f.file === zip).map((f) => f.code), ['audit/unreadable']);
+    }
+  }
+});
+
 test('a host or user is counted once, however many batches, threads or PATHs its plists come through', () => {
   const fleet = directoryFleet();
   const tree = pulledTree(300, 'binary');

@@ -3,9 +3,9 @@ import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } 
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import { joinNames, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
-import { isArchive, readPulled, walkFiles, whoFrom } from './pulled.js';
+import { isArchive, readPulled, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
-// An audit thread: walks, reads and checks the folders of each batch it is sent (see audit-threads.ts).
+// An audit thread: walks, reads and checks the folders (or a zip's plists) of each batch it is sent (see audit-threads.ts).
 const setup = workerData as AuditSetup;
 const catalog = loadCatalog();
 const { fleet, source } = checkFleet(setup.fleetFile, setup.fleetBytes, catalog);
@@ -17,6 +17,8 @@ const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 interface Listed {
   rel: string;
   domain: string;
+  /** For a zip's plist, its central directory record. */
+  record?: ZipRecord;
 }
 
 /** Calls `visit` with each of a batch's files of an audited domain, its folders walked in turn; archives go to `archives`, for the main thread. */
@@ -28,6 +30,7 @@ function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[
   };
   batch.files.forEach(take);
   for (const dir of batch.dirs) walkFiles(batch.root, dir, take);
+  for (const { record, domain } of batch.zip ?? []) visit({ rel: record.name, domain, record });
 }
 
 /**
@@ -40,15 +43,20 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
   const hosts = new Set<string>();
   const users = new Set<string>();
   let count = 0;
-  files(({ rel, domain }) => {
-    const file = readPulled(batch.root, batch.arg, rel, domain);
-    const result = auditPulled(file, context);
-    count++;
-    findings.push(...result.findings);
-    if (setup.listAudited) audited.push(result.audited);
-    if (file.host) hosts.add(file.host);
-    if (file.user) users.add(`${file.host}/${file.user}`);
-  });
+  const zip = batch.zip && new ZipEntries(batch.root);
+  try {
+    files(({ rel, domain, record }) => {
+      const file = record ? zip!.read(batch.arg, record, domain) : readPulled(batch.root, batch.arg, rel, domain);
+      const result = auditPulled(file, context);
+      count++;
+      findings.push(...result.findings);
+      if (setup.listAudited) audited.push(result.audited);
+      if (file.host) hosts.add(file.host);
+      if (file.user) users.add(`${file.host}/${file.user}`);
+    });
+  } finally {
+    zip?.close();
+  }
   post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: joinNames(hosts), users: joinNames(users), archives });
 }
 

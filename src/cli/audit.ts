@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -7,8 +8,8 @@ import { findingsFormatters, summarize, type FindingsFormat } from '../format/fi
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
-import { auditInThreads, auditThreads, Tally, THREADED_FOLDERS } from './audit-threads.js';
-import { ArchiveError, frontier, isArchive, missingPaths, pulledFiles, readPulled, walkFiles } from './pulled.js';
+import { auditInThreads, auditThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type Work } from './audit-threads.js';
+import { ArchiveError, frontier, isArchive, isZip, missingPaths, pulledFiles, readPulled, readZip, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -33,9 +34,30 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const tally = new Tally(options.format === 'junit' || options.format === 'html');
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
-  /** Audits a plist or an archive of pulls, given as a path from the working folder. */
-  const auditFile = (arg: string) =>
-    pulledFiles(io.cwd, arg, known, (pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user), (what, total) => progress(io, what, total));
+  const visit = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+  const track = (what: string, total: number) => progress(io, what, total);
+  const setup = { fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined };
+  /** Audits a folder's or a zip's shares with `threads` threads, under a progress bar of `total` units of `what`. */
+  const inThreads = async (root: string, arg: string, next: () => Work | undefined, threads: number, what: string, total: number) => {
+    const bar = track(what, total);
+    try {
+      return await auditInThreads(setup, root, arg, next, threads, context.usersByName, tally, (units) => bar.update(units));
+    } finally {
+      bar.finish();
+    }
+  };
+  /** Audits a plist or an archive of pulls, given as a path from the working folder; a large zip with threads, one per core. */
+  const auditFile = async (arg: string) => {
+    if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, visit, track);
+    const zip = await ZipArchive.open(resolve(io.cwd, arg));
+    const threads = fixedThreads ?? availableParallelism();
+    if (zip.entryCount < THREADED_ENTRIES || threads < 2) return readZip(arg, zip, known, visit, track);
+    try {
+      await inThreads(resolve(io.cwd, arg), arg, zipWork(zip, known, threads), threads, `entries of ${arg}`, zip.entryCount);
+    } finally {
+      zip.close();
+    }
+  };
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) return auditFile(arg);
@@ -43,12 +65,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);
     let archives: string[] = [];
     if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
-      const bar = progress(io, 'folders', plan.dirs.length);
-      try {
-        archives = await auditInThreads({ fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined }, absolute, arg, plan, context.usersByName, tally, (folders) => bar.update(folders), threads);
-      } finally {
-        bar.finish();
-      }
+      archives = await inThreads(absolute, arg, folderWork(plan, threads), threads, 'folders', plan.dirs.length);
     } else {
       const take = (rel: string) => {
         if (isArchive(rel)) return void archives.push(rel);

@@ -39,7 +39,7 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
  */
 export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track = () => quiet): Promise<void> {
   const absolute = resolve(cwd, arg);
-  if (/\.zip$/i.test(arg)) return readZip(arg, absolute, domainOf, visit, track);
+  if (isZip(arg)) return readZip(arg, await ZipArchive.open(absolute), domainOf, visit, track);
   if (isTarGz(arg)) return readTar(arg, absolute, domainOf, visit, track);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
@@ -55,7 +55,8 @@ const quiet: Progress = { update: () => undefined, finish: () => undefined };
 /** An archive that cannot be read to its end: the files before the fault have been visited. */
 export class ArchiveError extends Error {}
 
-export const isArchive = (arg: string) => /\.zip$/i.test(arg) || isTarGz(arg);
+export const isZip = (arg: string) => /\.zip$/i.test(arg);
+export const isArchive = (arg: string) => isZip(arg) || isTarGz(arg);
 const isTarGz = (arg: string) => /\.(tar\.gz|tgz)$/i.test(arg);
 
 /**
@@ -132,59 +133,161 @@ function readCapped(path: string): Buffer | { problem: string } {
   }
 }
 
-/**
- * yauzl finds the central directory (through the zip64 end records when there are any), centralDirectory
- * reads its records, and each entry's bytes are read and inflated in one synchronous call, all from the
- * file through two windows. Held whole, a 100,000-Mac zip (219 MB) took the audit to 293 MB; and
- * yauzl's own stream per entry left it waiting on zlib's thread pool and its garbage collector: 8.9 s for
- * 20,000 plists, 4.3 s of it idle and 1.6 s collecting.
- */
-async function readZip(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
-  const yauzl = (await import('yauzl')).default;
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  // Two windows: the central directory is at the end of the file and the entries it points to are before it.
-  const directory = new FileWindow(fd, size);
-  const entries = new FileWindow(fd, size);
-  class FileReader extends yauzl.RandomAccessReader {
-    override _readStreamForRange(): never {
-      throw new Error('entries are read by zipEntryBytes, not streamed');
-    }
-    override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
-      let bytesRead: number;
-      try {
-        bytesRead = directory.read(position, length).copy(buffer, offset);
-      } catch (error) {
-        return void process.nextTick(callback, error as Error);
-      }
-      process.nextTick(callback, null, bytesRead);
-    }
-  }
-  let bar = quiet;
+/** Reads a zip of pulls opened by ZipArchive.open on this thread, each plist as it comes out, and closes it. */
+export async function readZip(arg: string, zip: ZipArchive, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
+  const bar = track(`entries of ${arg}`, zip.entryCount);
   try {
-    const archive = await new Promise<import('yauzl').ZipFile>((resolvePromise, reject) => {
-      yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, decodeStrings: false }, (error, zip) => {
-        if (error || !zip) reject(new ArchiveError(`not a readable zip archive (${error?.message ?? 'unknown'})`));
-        else resolvePromise(zip);
-      });
-    });
-    bar = track(`entries of ${arg}`, archive.entryCount);
     let seen = 0;
-    // readEntryCursor is where the directory starts (a number, though @types/yauzl has it a boolean).
-    centralDirectory(yauzl, directory, archive.readEntryCursor as unknown as number, archive.entryCount, (record) => {
+    for (const record of zip.records()) {
       bar.update(++seen);
-      if (!record) return;
-      const domain = record.name.endsWith('/') ? undefined : domainOf(record.name);
-      if (domain !== undefined) visit({ file: `${arg}!/${record.name}`, ...whoFrom(record.name), domain, bytes: zipEntryBytes(entries, size, record) });
-    });
+      const domain = record && zipDomain(record, domainOf);
+      if (domain !== undefined) visit(zip.entries.read(arg, record!, domain));
+    }
   } finally {
     bar.finish();
-    closeSync(fd);
+    zip.close();
+  }
+}
+
+/** The domain of a record's plist, or undefined when it is a folder or not an audited plist. */
+export const zipDomain = (record: ZipRecord, domainOf: DomainOf) => (record.name.endsWith('/') ? undefined : domainOf(record.name));
+
+/** A zip's entries, read from the file through a window: what a thread needs to audit a share of a zip. */
+export class ZipEntries {
+  private readonly fd: number;
+  private readonly size: number;
+  private readonly window: FileWindow;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'r');
+    this.size = fstatSync(this.fd).size;
+    this.window = new FileWindow(this.fd, this.size);
+  }
+
+  /** A record's entry, as a pulled plist of `domain` in the archive given as `arg`. */
+  read(arg: string, record: ZipRecord, domain: string): Pulled {
+    return { file: `${arg}!/${record.name}`, ...whoFrom(record.name), domain, bytes: zipEntryBytes(this.window, this.size, record) };
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * A zip of pulls, open. yauzl finds the central directory (through the zip64 end records when there are
+ * any), `records` reads it, and each entry's bytes are read and inflated in one synchronous call, all from
+ * the file through two windows (the directory is at the end of the file, the entries before it). Held
+ * whole, a 100,000-Mac zip (219 MB) took the audit to 293 MB; and yauzl's own stream per entry left it
+ * waiting on zlib's thread pool and its garbage collector: 8.9 s for 20,000 plists, 4.3 s of it idle and
+ * 1.6 s collecting.
+ */
+export class ZipArchive {
+  readonly entries: ZipEntries;
+  readonly entryCount: number;
+  private readonly yauzl: typeof import('yauzl');
+  private readonly fd: number;
+  private readonly directory: FileWindow;
+  private readonly start: number;
+
+  private constructor(yauzl: typeof import('yauzl'), fd: number, directory: FileWindow, entryCount: number, start: number, path: string) {
+    this.yauzl = yauzl;
+    this.fd = fd;
+    this.directory = directory;
+    this.entryCount = entryCount;
+    this.start = start;
+    this.entries = new ZipEntries(path);
+  }
+
+  static async open(path: string): Promise<ZipArchive> {
+    const yauzl = (await import('yauzl')).default;
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const directory = new FileWindow(fd, size);
+      class FileReader extends yauzl.RandomAccessReader {
+        override _readStreamForRange(): never {
+          throw new Error('entries are read by ZipEntries, not streamed');
+        }
+        override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+          let bytesRead: number;
+          try {
+            bytesRead = directory.read(position, length).copy(buffer, offset);
+          } catch (error) {
+            return void process.nextTick(callback, error as Error);
+          }
+          process.nextTick(callback, null, bytesRead);
+        }
+      }
+      const zip = await new Promise<import('yauzl').ZipFile>((resolvePromise, reject) => {
+        yauzl.fromRandomAccessReader(new FileReader(), size, { lazyEntries: true, decodeStrings: false }, (error, opened) => {
+          if (error || !opened) reject(new ArchiveError(`not a readable zip archive (${error?.message ?? 'unknown'})`));
+          else resolvePromise(opened);
+        });
+      });
+      // readEntryCursor is where the directory starts (a number, though @types/yauzl has it a boolean).
+      return new ZipArchive(yauzl, fd, directory, zip.entryCount, zip.readEntryCursor as unknown as number, path);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  /**
+   * Each central directory record (APPNOTE 4.3.12), or undefined for one whose name cannot be an audited
+   * plist (it does not end in `.plist`). Read here rather than by yauzl, whose record loop costs about
+   * 4 µs a record, half of it garbage and names decoded from code page 437 a character at a time: 3.3 to
+   * 3.7 s of a 100,000-Mac zip's 7 to 8.5 s, where 600,000 of the 800,000 records are folders. Names and
+   * extra fields are still decoded by yauzl's own functions.
+   */
+  *records(): Generator<ZipRecord | undefined> {
+    const { yauzl, directory, entryCount: count } = this;
+    let at = this.start;
+    for (let i = 0; i < count; i++) {
+      const fixed = directory.read(at, 46);
+      if (fixed.length < 46 || fixed.readUInt32LE(0) !== 0x02014b50) throw new ArchiveError(`not a readable zip archive (no central directory record ${i + 1} of ${count} at byte ${at})`);
+      const flags = fixed.readUInt16LE(8);
+      const method = fixed.readUInt16LE(10);
+      let compressedSize = fixed.readUInt32LE(20);
+      let uncompressedSize = fixed.readUInt32LE(24);
+      const nameLength = fixed.readUInt16LE(28);
+      const extraLength = fixed.readUInt16LE(30);
+      const next = at + 46 + nameLength + extraLength + fixed.readUInt16LE(32);
+      let localHeader = fixed.readUInt32LE(42);
+      // `fixed` is a view of the window, which this read may move: every field of it is read above.
+      const variable = directory.read(at + 46, nameLength + extraLength);
+      if (variable.length < nameLength + extraLength) throw new ArchiveError(`not a readable zip archive (central directory record ${i + 1} of ${count} runs past the end)`);
+      at = next;
+      const nameRaw = variable.subarray(0, nameLength);
+      const extraRaw = variable.subarray(nameLength);
+      // An Info-ZIP Unicode Path field (0x7075) may name the entry instead: only then must extra fields be read first.
+      if (!nameRaw.subarray(-PLIST_SUFFIX.length).equals(PLIST_SUFFIX) && !hasExtraField(extraRaw, 0x7075)) {
+        yield undefined;
+        continue;
+      }
+      const extraFields = yauzl.parseExtraFields(extraRaw);
+      const zip64 = extraFields.find((field) => field.id === 0x0001)?.data;
+      if (zip64) {
+        // APPNOTE 4.5.3: only the fields that hold 0xffffffff are in it, in this order.
+        let k = 0;
+        const wide = (value: number) => (value === 0xffffffff && k + 8 <= zip64.length ? Number(zip64.readBigUInt64LE((k += 8) - 8)) : value);
+        uncompressedSize = wide(uncompressedSize);
+        compressedSize = wide(compressedSize);
+        localHeader = wide(localHeader);
+      }
+      // The name is a string before the generator yields, and the window moves only when it resumes.
+      yield { name: yauzl.getFileNameLowLevel(flags, nameRaw, extraFields, false), flags, method, compressedSize, uncompressedSize, localHeader };
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    this.entries.close();
   }
 }
 
 /** What the audit uses of a central directory record. */
-interface ZipRecord {
+export interface ZipRecord {
   name: string;
   flags: number;
   method: number;
@@ -194,51 +297,6 @@ interface ZipRecord {
 }
 
 const PLIST_SUFFIX = Buffer.from('.plist');
-
-/**
- * Calls `visit` with each central directory record (APPNOTE 4.3.12), or with undefined for one whose name
- * cannot be an audited plist (it does not end in `.plist`). Written here rather than left to yauzl, whose
- * record loop costs about 4 µs a record, half of it garbage and names decoded from code page 437 a character
- * at a time: 3.3 to 3.7 s of a 100,000-Mac zip's 7 to 8.5 s, where 600,000 of the 800,000 records are
- * folders. Names and zip64 fields are still decoded by yauzl's own functions.
- */
-function centralDirectory(yauzl: typeof import('yauzl'), directory: FileWindow, start: number, count: number, visit: (record: ZipRecord | undefined) => void): void {
-  let at = start;
-  for (let i = 0; i < count; i++) {
-    const fixed = directory.read(at, 46);
-    if (fixed.length < 46 || fixed.readUInt32LE(0) !== 0x02014b50) throw new ArchiveError(`not a readable zip archive (no central directory record ${i + 1} of ${count} at byte ${at})`);
-    const flags = fixed.readUInt16LE(8);
-    const method = fixed.readUInt16LE(10);
-    let compressedSize = fixed.readUInt32LE(20);
-    let uncompressedSize = fixed.readUInt32LE(24);
-    const nameLength = fixed.readUInt16LE(28);
-    const extraLength = fixed.readUInt16LE(30);
-    const next = at + 46 + nameLength + extraLength + fixed.readUInt16LE(32);
-    let localHeader = fixed.readUInt32LE(42);
-    // `fixed` is a view of the window, which this read may move: every field of it is read above.
-    const variable = directory.read(at + 46, nameLength + extraLength);
-    if (variable.length < nameLength + extraLength) throw new ArchiveError(`not a readable zip archive (central directory record ${i + 1} of ${count} runs past the end)`);
-    at = next;
-    const nameRaw = variable.subarray(0, nameLength);
-    const extraRaw = variable.subarray(nameLength);
-    // An Info-ZIP Unicode Path field (0x7075) may name the entry instead: only then must extra fields be read first.
-    if (!nameRaw.subarray(-PLIST_SUFFIX.length).equals(PLIST_SUFFIX) && !hasExtraField(extraRaw, 0x7075)) {
-      visit(undefined);
-      continue;
-    }
-    const extraFields = yauzl.parseExtraFields(extraRaw);
-    const zip64 = extraFields.find((field) => field.id === 0x0001)?.data;
-    if (zip64) {
-      // APPNOTE 4.5.3: only the fields that hold 0xffffffff are in it, in this order.
-      let k = 0;
-      const wide = (value: number) => (value === 0xffffffff && k + 8 <= zip64.length ? Number(zip64.readBigUInt64LE((k += 8) - 8)) : value);
-      uncompressedSize = wide(uncompressedSize);
-      compressedSize = wide(compressedSize);
-      localHeader = wide(localHeader);
-    }
-    visit({ name: yauzl.getFileNameLowLevel(flags, nameRaw, extraFields, false), flags, method, compressedSize, uncompressedSize, localHeader });
-  }
-}
 
 function hasExtraField(extra: Buffer, id: number): boolean {
   for (let i = 0; i + 4 <= extra.length; i += 4 + extra.readUInt16LE(i + 2)) if (extra.readUInt16LE(i) === id) return true;

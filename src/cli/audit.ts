@@ -49,11 +49,12 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits a plist or an archive of pulls, given as a path from the working folder; a large zip with threads, one per core. */
   const auditFile = async (arg: string) => {
     if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, visit, track);
-    const zip = await ZipArchive.open(resolve(io.cwd, arg));
+    const path = resolve(io.cwd, arg);
+    const zip = await ZipArchive.open(path);
     const threads = fixedThreads ?? availableParallelism();
     if (zip.entryCount < THREADED_ENTRIES || threads < 2) return readZip(arg, zip, known, visit, track);
     try {
-      await inThreads(resolve(io.cwd, arg), arg, zipWork(zip, known, threads), threads, `entries of ${arg}`, zip.entryCount);
+      await inThreads(path, arg, zipWork(zip, known, threads), threads, `entries of ${arg}`, zip.entryCount);
     } finally {
       zip.close();
     }
@@ -70,9 +71,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       const take = (rel: string) => {
         if (isArchive(rel)) return void archives.push(rel);
         const domain = known(rel);
-        if (domain === undefined) return;
-        const pulled = readPulled(absolute, arg, rel, domain);
-        tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+        if (domain !== undefined) visit(readPulled(absolute, arg, rel, domain));
       };
       plan.files.forEach(take);
       for (const dir of plan.dirs) walkFiles(absolute, dir, take);

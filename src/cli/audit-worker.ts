@@ -21,7 +21,7 @@ interface Listed {
   record?: ZipRecord;
 }
 
-/** Calls `visit` with each of a batch's files of an audited domain, its folders walked in turn; archives go to `archives`, for the main thread. */
+/** Calls `visit` with each of a batch's files of an audited domain (its folders walked in turn) or its zip's plists; archives found go to `archives`, for the main thread. */
 function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[]): void {
   const take = (rel: string) => {
     if (isArchive(rel)) return void archives.push(rel);

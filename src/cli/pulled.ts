@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
+import { TarReader } from './tar.js';
 import type { Progress } from './progress.js';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
@@ -106,6 +107,8 @@ export function readPulled(root: string, arg: string, rel: string, domain: strin
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
+const tooLarge = (size: number, what = 'bytes') => ({ problem: `${size} ${what} is more than the ${MAX_PULLED_BYTES} a preference file may have` });
+
 /**
  * Opens once and reads; a file that fills the first 64 KB (preferences are a few hundred bytes) has its
  * size checked before anything is allocated for it, and is then read exactly.
@@ -117,7 +120,7 @@ function readCapped(path: string): Buffer | { problem: string } {
     const first = readSync(fd, scratch, 0, scratch.length, 0);
     if (first < scratch.length) return Buffer.from(scratch.subarray(0, first));
     const { size } = fstatSync(fd);
-    if (size > MAX_PULLED_BYTES) return { problem: `${size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
+    if (size > MAX_PULLED_BYTES) return tooLarge(size);
     const bytes = Buffer.allocUnsafe(size);
     let read = 0;
     while (read < size) {
@@ -306,11 +309,11 @@ function hasExtraField(extra: Buffer, id: number): boolean {
 /** An entry's bytes, checked against the sizes its central directory record declares before anything is inflated. */
 function zipEntryBytes(file: FileWindow, size: number, entry: ZipRecord): Buffer | { problem: string } {
   const cannot = (why: string) => ({ problem: `cannot be extracted (${why})` });
-  if (entry.uncompressedSize > MAX_PULLED_BYTES) return { problem: `${entry.uncompressedSize} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
+  if (entry.uncompressedSize > MAX_PULLED_BYTES) return tooLarge(entry.uncompressedSize);
   // Bit 0: encrypted; bit 6: strong encryption (APPNOTE 4.4.4).
   if (entry.flags & 0x41) return cannot('it is encrypted');
   if (entry.method !== 0 && entry.method !== 8) return cannot(`unsupported compression method ${entry.method}`);
-  if (entry.compressedSize > MAX_PULLED_BYTES) return { problem: `${entry.compressedSize} compressed bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` };
+  if (entry.compressedSize > MAX_PULLED_BYTES) return tooLarge(entry.compressedSize, 'compressed bytes');
   // The local header (APPNOTE 4.3.7): its own name and extra field lengths say where the data starts.
   const at = entry.localHeader;
   const header = file.read(at, 30);
@@ -363,37 +366,35 @@ class FileWindow {
 }
 
 async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
-  const { extract } = await import('tar-stream');
   const bar = track(`KB of ${arg}`, Math.ceil(statSync(path).size / 1024));
-  const file = createReadStream(path);
-  return new Promise<void>((resolvePromise, reject) => {
-    const tar = extract();
-    tar.on('entry', (header, stream, next) => {
-      bar.update(Math.floor(file.bytesRead / 1024));
-      const name = header.name.replace(/^\.\//, '');
-      const domain = header.type === 'file' ? domainOf(name) : undefined;
-      if (domain === undefined) {
-        stream.resume();
-        return stream.on('end', next);
-      }
-      const base = { file: `${arg}!/${name}`, ...whoFrom(name), domain };
-      if ((header.size ?? 0) > MAX_PULLED_BYTES) {
-        visit({ ...base, bytes: { problem: `${header.size} bytes is more than the ${MAX_PULLED_BYTES} a preference file may have` } });
-        stream.resume();
-        return stream.on('end', next);
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        visit({ ...base, bytes: Buffer.concat(chunks) });
-        next();
-      });
-    });
-    tar.on('finish', () => resolvePromise());
-    tar.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
-    const gunzip = createGunzip();
-    gunzip.on('error', (e: Error) => reject(new ArchiveError(`not a readable tar.gz archive (${e.message})`)));
-    file.on('error', (e: Error) => reject(new ArchiveError(`cannot read it (${(e as NodeJS.ErrnoException).code ?? e.message})`))).pipe(gunzip).pipe(tar);
-  }).finally(() => bar.finish());
+  try {
+    for await (const plists of tarPlists(arg, path, domainOf, (kb) => bar.update(kb))) plists.forEach(visit);
+  } finally {
+    bar.finish();
+  }
 }
 
+/**
+ * The plists of a tar.gz, a chunk of the uncompressed stream's worth at a time: gunzip runs only as fast as
+ * they are taken, so however large the archive, little of it is held. `onRead` is told the kilobytes read.
+ */
+export async function* tarPlists(arg: string, path: string, domainOf: DomainOf, onRead: (kb: number) => void): AsyncGenerator<Pulled[]> {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
+  file.on('error', (e: NodeJS.ErrnoException) => gunzip.destroy(new ArchiveError(`cannot read it (${e.code ?? e.message})`)));
+  const tar = new TarReader(domainOf, MAX_PULLED_BYTES);
+  try {
+    for await (const chunk of file.pipe(gunzip) as AsyncIterable<Buffer>) {
+      onRead(Math.floor(file.bytesRead / 1024));
+      const plists = tar.push(chunk).map(({ name, size, selected: domain, bytes }) => ({ file: `${arg}!/${name}`, ...whoFrom(name), domain, bytes: bytes ?? tooLarge(size) }));
+      if (plists.length) yield plists;
+    }
+    tar.end();
+  } catch (error) {
+    if (error instanceof ArchiveError) throw error;
+    throw new ArchiveError(`not a readable tar.gz archive (${(error as Error).message})`);
+  } finally {
+    file.destroy();
+    gunzip.destroy();
+  }
+}

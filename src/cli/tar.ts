@@ -1,0 +1,244 @@
+/**
+ * A tar stream's regular files, parsed as the bytes arrive: POSIX ustar (with its name prefix), pax extended
+ * headers (path, size) and GNU long names, as GNU tar, bsdtar and Python's tarfile write them.
+ *
+ * Hand-written rather than tar-stream, which was used before: its stream per entry took 60% of the time of a
+ * 10,000-Mac tar.gz audit, and a 100,000-Mac one took 13.6 s. Here a file's bytes are a slice of the chunk
+ * gunzip gave (copied only when they straddle two chunks).
+ */
+export interface TarFile<T> {
+  name: string;
+  size: number;
+  /** What `select` gave for its name. */
+  selected: T;
+  /** Its bytes, unless there are more than the reader's `maxBytes`. */
+  bytes?: Buffer;
+}
+
+/** A tar stream that cannot be read: `offset` is in the uncompressed stream. */
+export class TarError extends Error {}
+
+const BLOCK = 512;
+/** A pax header or GNU long name is a few hundred bytes; one larger than this is not read into memory. */
+const MAX_META_BYTES = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** Regular files (types '0', NUL and the contiguous '7'), then the metadata that applies to the next header. */
+const FILE_TYPES = new Set([0x30, 0x00, 0x37]);
+const PAX = 0x78;
+const PAX_GLOBAL = 0x67;
+const GNU_LONG_NAME = 0x4c;
+
+interface Body<T> {
+  /** Bytes of the body still to come, then the padding to the block. */
+  left: number;
+  padding: number;
+  /** What the body is for: a file (collected when wanted), or metadata for the next header. */
+  file?: TarFile<T>;
+  meta?: number;
+  parts?: Buffer[];
+}
+
+export class TarReader<T> {
+  /** Bytes of an unfinished header carried over to the next chunk. */
+  private carry = EMPTY;
+  private offset = 0;
+  private body: Body<T> | undefined;
+  private longName: string | undefined;
+  private pax: Map<string, string> | undefined;
+  private readonly select: (name: string) => T | undefined;
+  private readonly maxBytes: number;
+
+  /** Only the regular files `select` gives something for are read, each up to `maxBytes`. */
+  constructor(select: (name: string) => T | undefined, maxBytes: number) {
+    this.select = select;
+    this.maxBytes = maxBytes;
+  }
+
+  /** The selected files whose headers or bodies end in this chunk, in order. */
+  push(chunk: Buffer): TarFile<T>[] {
+    const files: TarFile<T>[] = [];
+    let data = chunk;
+    if (this.carry.length) {
+      data = Buffer.concat([this.carry, chunk]);
+      this.carry = EMPTY;
+    }
+    let at = 0;
+    while (at < data.length) {
+      if (this.body) {
+        at = this.feedBody(data, at, files);
+        continue;
+      }
+      if (data.length - at < BLOCK) {
+        this.carry = Buffer.from(data.subarray(at));
+        at = data.length;
+        break;
+      }
+      this.header(data.subarray(at, at + BLOCK), files);
+      at += BLOCK;
+      this.offset += BLOCK;
+    }
+    return files;
+  }
+
+  /** Throws unless the stream ended between entries. */
+  end(): void {
+    if (this.body || this.carry.some((b) => b !== 0)) throw new TarError(`the archive ends in the middle of an entry (byte ${this.offset + this.carry.length} of the uncompressed stream)`);
+  }
+
+  private feedBody(data: Buffer, at: number, files: TarFile<T>[]): number {
+    const body = this.body!;
+    if (body.left > 0) {
+      const take = Math.min(body.left, data.length - at);
+      if (body.parts) body.parts.push(data.subarray(at, at + take));
+      body.left -= take;
+      this.offset += take;
+      at += take;
+      if (body.left > 0) return at;
+      this.finishBody(body, files);
+    }
+    const skip = Math.min(body.padding, data.length - at);
+    body.padding -= skip;
+    this.offset += skip;
+    if (body.padding === 0) this.body = undefined;
+    return at + skip;
+  }
+
+  private finishBody(body: Body<T>, files: TarFile<T>[]): void {
+    const bytes = body.parts && (body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts));
+    if (body.file) {
+      if (bytes) body.file.bytes = bytes;
+      return void files.push(body.file);
+    }
+    if (body.meta === GNU_LONG_NAME) this.longName = bytes!.toString('utf8').replace(/\0.*$/s, '');
+    else if (body.meta === PAX) this.pax = paxRecords(bytes!, this.offset);
+  }
+
+  private header(block: Buffer, files: TarFile<T>[]): void {
+    // Blocks of zeros end an archive; reading on past them also reads archives written one after another.
+    if (block[148] === 0 && block.every((b) => b === 0)) return;
+    const at = this.offset;
+    const stored = octal(block, 148, 8, at, 'checksum');
+    if (stored !== checksum(block) && stored !== checksum(block, true)) throw new TarError(`the header at byte ${at} of the uncompressed stream has a wrong checksum (not a tar archive, or a damaged one)`);
+    const type = block[156]!;
+    let size = sizeOf(block, at);
+    const pax = type === PAX || type === PAX_GLOBAL ? undefined : this.pax;
+    if (pax?.has('size')) size = paxSize(pax.get('size')!, at);
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (type === PAX || type === GNU_LONG_NAME) {
+      if (size > MAX_META_BYTES) throw new TarError(`the ${type === PAX ? 'pax header' : 'long name'} at byte ${at} of the uncompressed stream claims ${size} bytes`);
+      this.body = { left: size, padding, meta: type, parts: [] };
+      return this.emptyBody(files);
+    }
+    const longName = this.longName;
+    if (type !== PAX_GLOBAL) {
+      this.longName = undefined;
+      this.pax = undefined;
+    }
+    const file = FILE_TYPES.has(type) ? this.selectFile(pax?.get('path') ?? longName ?? nameOf(block), size, type) : undefined;
+    if (size === 0 && !file) return;
+    this.body = { left: size, padding, ...(file && { file }), ...(file && size <= this.maxBytes && { parts: [] }) };
+    this.emptyBody(files);
+  }
+
+  private selectFile(path: string, size: number, type: number): TarFile<T> | undefined {
+    const name = path.replace(/^(\.\/)+/, '');
+    // Old tars mark a folder by the trailing slash alone.
+    if (type !== 0x30 && name.endsWith('/')) return undefined;
+    const selected = this.select(name);
+    return selected === undefined ? undefined : { name, size, selected };
+  }
+
+  /** A body of no bytes is finished at once. */
+  private emptyBody(files: TarFile<T>[]): void {
+    const body = this.body!;
+    if (body.left > 0) return;
+    this.finishBody(body, files);
+    if (body.padding === 0) this.body = undefined;
+  }
+}
+
+const header = new Uint8Array(BLOCK);
+const words = new Uint32Array(header.buffer);
+
+/**
+ * The header's checksum: the sum of its bytes, the checksum field counted as spaces. Summed a word at a
+ * time, two bytes to a 16-bit lane (126 words cannot overflow one), as the plain loop over bytes took a
+ * quarter of a 100,000-Mac audit's time. Some old tars summed signed chars; GNU tar and Python's tarfile
+ * accept either sum.
+ */
+function checksum(block: Buffer, signed = false): number {
+  if (signed) return block.reduce((sum, b, i) => (i >= 148 && i < 156 ? sum : sum + (b < 0x80 ? b : b - 0x100)), 8 * 0x20);
+  header.set(block);
+  let lanes = 0;
+  for (let i = 0; i < BLOCK / 4; i++) {
+    if (i === 37) i = 39; // the checksum field, bytes 148 to 155
+    const word = words[i]!;
+    lanes += (word & 0x00ff00ff) + ((word >>> 8) & 0x00ff00ff);
+  }
+  return (lanes % 0x10000) + Math.floor(lanes / 0x10000) + 8 * 0x20;
+}
+
+function nameOf(block: Buffer): string {
+  const name = field(block, 0, 100);
+  // POSIX ustar ("ustar\0") has a prefix to the name; GNU tar ("ustar  ") keeps other things there.
+  const posix = block[262] === 0 && block.toString('latin1', 257, 262) === 'ustar';
+  const prefix = posix ? field(block, 345, 155) : '';
+  return prefix ? `${prefix}/${name}` : name;
+}
+
+function field(block: Buffer, start: number, length: number): string {
+  const end = block.indexOf(0, start);
+  return block.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
+}
+
+/** An octal field: digits with spaces around them, to the first NUL (what follows it is ignored, as tarfile does). */
+function octal(block: Buffer, start: number, length: number, at: number, what: string): number {
+  let i = start;
+  const end = start + length;
+  while (i < end && block[i] === 0x20) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 7) break;
+    value = value * 8 + digit;
+  }
+  for (; i < end && block[i] !== 0; i++) {
+    if (block[i] !== 0x20) throw new TarError(`the header at byte ${at} of the uncompressed stream has a ${what} that is not an octal number (not a tar archive, or a damaged one)`);
+  }
+  return value;
+}
+
+/** The size field: octal, or GNU's base-256 (high bit set) for sizes of 8 GB and more. */
+function sizeOf(block: Buffer, at: number): number {
+  if (!(block[124]! & 0x80)) return octal(block, 124, 12, at, 'size');
+  let size = block[124]! & 0x7f;
+  for (let i = 125; i < 136; i++) {
+    size = size * 256 + block[i]!;
+    if (size > Number.MAX_SAFE_INTEGER) throw new TarError(`the header at byte ${at} of the uncompressed stream claims a size beyond 2^53 bytes`);
+  }
+  return size;
+}
+
+function paxSize(text: string, at: number): number {
+  if (!/^\d{1,15}$/.test(text)) throw new TarError(`the pax header before byte ${at} of the uncompressed stream has a size that is not a number: ${JSON.stringify(text.slice(0, 20))}`);
+  return Number(text);
+}
+
+/** pax records, "<length> <key>=<value>\n" each, the length counting the whole record (POSIX pax). */
+function paxRecords(bytes: Buffer, at: number): Map<string, string> {
+  const records = new Map<string, string>();
+  let i = 0;
+  while (i < bytes.length && bytes[i] !== 0) {
+    const space = bytes.indexOf(0x20, i);
+    const length = space < 0 ? NaN : Number(bytes.toString('latin1', i, space));
+    if (!Number.isInteger(length) || length <= space - i + 1 || i + length > bytes.length || bytes[i + length - 1] !== 0x0a) {
+      throw new TarError(`the pax header before byte ${at} of the uncompressed stream has a malformed record`);
+    }
+    const record = bytes.toString('utf8', space + 1, i + length - 1);
+    const equals = record.indexOf('=');
+    if (equals > 0) records.set(record.slice(0, equals), record.slice(equals + 1));
+    i += length;
+  }
+  return records;
+}

@@ -340,6 +340,31 @@ with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_STORED) as z:
   assert.equal(disallow[1500]!.line, disallow[0]!.line, 'the comment is on the line before the dictionary');
 });
 
+test('a tar.gz: a plist over 16 MB is audit/unreadable without being read, and a damaged header stops the archive with its offset, after the plists before it', () => {
+  const dir = tempDir();
+  const tarPath = join(dir, 'pulls.tar.gz');
+  execFileSync('python3', ['-c', `
+import gzip, io, sys, tarfile
+data = open(sys.argv[1], 'rb').read()
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode='w', format=tarfile.GNU_FORMAT) as t:
+    for host, body in (('MAC-1', data), ('MAC-2', bytes(17 * 1024 * 1024)), ('MAC-3', data)):
+        info = tarfile.TarInfo(host + '/u/com.microsoft.Messenger.plist'); info.size = len(body); t.addfile(info, io.BytesIO(body))
+tar = bytearray(raw.getvalue())
+third = tar.index(b'MAC-3/')
+tar[third + 2] ^= 1
+open(sys.argv[2], 'wb').write(gzip.compress(bytes(tar), mtime=0))
+print(third)
+`, DEVIANT, tarPath]);
+  const { report } = auditJson(EXAMPLE, tarPath);
+  assert.equal(report.summary.files, 2);
+  assert.deepEqual(report.findings.map((f) => [f.host, f.code, f.file === tarPath ? f.message : /more than the/.test(f.message)]), [
+    [null, 'audit/unreadable', `not a readable tar.gz archive (the header at byte ${512 * 2 + 17 * 1024 * 1024 + 512} of the uncompressed stream has a wrong checksum (not a tar archive, or a damaged one))`],
+    ['MAC-1', 'audit/value-mismatch', false],
+    ['MAC-2', 'audit/unreadable', true],
+  ]);
+});
+
 test('zip64 sizes and offsets in a central directory record are read; a record that claims them without the field is audit/unreadable', () => {
   const dir = tempDir();
   const zipPath = join(dir, 'zip64.zip');

@@ -35,11 +35,11 @@ const seen = (files: TarFile<string>[]): Seen[] => files.map((f) => [f.name, f.s
 
 /** Feeds `bytes` to a reader in chunks of the sizes `sizes` gives, cycling. */
 function readAll(bytes: Buffer, sizes: number[], maxBytes = 1 << 20): Seen[] {
-  const reader = new TarReader<string>((name) => name, maxBytes);
   const files: TarFile<string>[] = [];
+  const reader = new TarReader<string>((name) => name, maxBytes, (file) => files.push(file));
   for (let at = 0, k = 0; at < bytes.length; k++) {
     const size = sizes[k % sizes.length]!;
-    files.push(...reader.push(bytes.subarray(at, at + size)));
+    reader.push(bytes.subarray(at, at + size));
     at += size;
   }
   reader.end();

@@ -376,11 +376,11 @@ async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pu
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const gunzip = createGunzip({ chunkSize: 1 << 18 });
   file.on('error', (e: NodeJS.ErrnoException) => gunzip.destroy(new ArchiveError(`cannot read it (${e.code ?? e.message})`)));
-  const tar = new TarReader(domainOf, MAX_PULLED_BYTES);
+  const tar = new TarReader(domainOf, MAX_PULLED_BYTES, ({ name, selected, size, bytes }) => visit(inArchive(arg, name, selected, bytes ?? tooLarge(size))));
   try {
     for await (const chunk of file.pipe(gunzip) as AsyncIterable<Buffer>) {
       bar.update(Math.floor(file.bytesRead / 1024));
-      for (const { name, selected, size, bytes } of tar.push(chunk)) visit(inArchive(arg, name, selected, bytes ?? tooLarge(size)));
+      tar.push(chunk);
     }
     tar.end();
   } catch (error) {

@@ -50,16 +50,19 @@ export class TarReader<T> {
   private view: DataView | undefined;
   private readonly select: (name: string) => T | undefined;
   private readonly maxBytes: number;
+  private readonly onFile: (file: TarFile<T>) => void;
 
-  /** Only the regular files `select` gives something for are read, each up to `maxBytes`. */
-  constructor(select: (name: string) => T | undefined, maxBytes: number) {
+  /**
+   * Only the regular files `select` gives something for are read, each up to `maxBytes`, and go to `onFile`
+   * as soon as they end: those before a fault in the same chunk are not lost with it.
+   */
+  constructor(select: (name: string) => T | undefined, maxBytes: number, onFile: (file: TarFile<T>) => void) {
     this.select = select;
     this.maxBytes = maxBytes;
+    this.onFile = onFile;
   }
 
-  /** The selected files whose headers or bodies end in this chunk, in order. */
-  push(chunk: Buffer): TarFile<T>[] {
-    const files: TarFile<T>[] = [];
+  push(chunk: Buffer): void {
     let data = chunk;
     if (this.carry.length) {
       data = Buffer.concat([this.carry, chunk]);
@@ -69,7 +72,7 @@ export class TarReader<T> {
     let at = 0;
     while (at < data.length) {
       if (this.body) {
-        at = this.feedBody(data, at, files);
+        at = this.feedBody(data, at);
         continue;
       }
       if (data.length - at < BLOCK) {
@@ -77,11 +80,10 @@ export class TarReader<T> {
         at = data.length;
         break;
       }
-      this.header(data, at, files);
+      this.header(data, at);
       at += BLOCK;
       this.offset += BLOCK;
     }
-    return files;
   }
 
   /** Throws unless the stream ended between entries. */
@@ -89,7 +91,7 @@ export class TarReader<T> {
     if (this.body || this.carry.some((b) => b !== 0)) throw new TarError(`the archive ends in the middle of an entry (byte ${this.offset + this.carry.length} of the uncompressed stream)`);
   }
 
-  private feedBody(data: Buffer, at: number, files: TarFile<T>[]): number {
+  private feedBody(data: Buffer, at: number): number {
     const body = this.body!;
     if (body.left > 0) {
       const take = Math.min(body.left, data.length - at);
@@ -98,7 +100,7 @@ export class TarReader<T> {
       this.offset += take;
       at += take;
       if (body.left > 0) return at;
-      this.finishBody(body, files);
+      this.finishBody(body);
     }
     const skip = Math.min(body.padding, data.length - at);
     body.padding -= skip;
@@ -107,18 +109,18 @@ export class TarReader<T> {
     return at + skip;
   }
 
-  private finishBody(body: Body<T>, files: TarFile<T>[]): void {
+  private finishBody(body: Body<T>): void {
     const bytes = body.parts && (body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts));
     if (body.file) {
       if (bytes) body.file.bytes = bytes;
-      return void files.push(body.file);
+      return this.onFile(body.file);
     }
     if (body.meta === GNU_LONG_NAME) this.longName = bytes!.toString('utf8').replace(/\0.*$/s, '');
     else if (body.meta === PAX) this.pax = paxRecords(bytes!, this.offset);
   }
 
   /** The header at `h` in `data`, read in place: a Buffer for each block (or a copy of it) cost more than the reading. */
-  private header(data: Buffer, h: number, files: TarFile<T>[]): void {
+  private header(data: Buffer, h: number): void {
     // Blocks of zeros end an archive; reading on past them also reads archives written one after another.
     if (data[h + 148] === 0 && data.subarray(h, h + BLOCK).every((b) => b === 0)) return;
     const at = this.offset;
@@ -132,7 +134,7 @@ export class TarReader<T> {
     if (type === PAX || type === GNU_LONG_NAME) {
       if (size > MAX_META_BYTES) throw new TarError(`the ${type === PAX ? 'pax header' : 'long name'} at byte ${at} of the uncompressed stream claims ${size} bytes`);
       this.body = { left: size, padding, file: undefined, meta: type, parts: [] };
-      return this.emptyBody(files);
+      return this.emptyBody();
     }
     const longName = this.longName;
     if (type !== PAX_GLOBAL) {
@@ -142,7 +144,7 @@ export class TarReader<T> {
     const file = FILE_TYPES.has(type) ? this.selectFile(pax?.get('path') ?? longName ?? nameOf(data, h), size, type) : undefined;
     if (size === 0 && !file) return;
     this.body = { left: size, padding, file, meta: undefined, parts: file && size <= this.maxBytes ? [] : undefined };
-    this.emptyBody(files);
+    this.emptyBody();
   }
 
   private selectFile(path: string, size: number, type: number): TarFile<T> | undefined {
@@ -154,10 +156,10 @@ export class TarReader<T> {
   }
 
   /** A body of no bytes is finished at once. */
-  private emptyBody(files: TarFile<T>[]): void {
+  private emptyBody(): void {
     const body = this.body!;
     if (body.left > 0) return;
-    this.finishBody(body, files);
+    this.finishBody(body);
     if (body.padding === 0) this.body = undefined;
   }
 }

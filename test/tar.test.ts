@@ -61,6 +61,22 @@ for (const format of ['GNU_FORMAT', 'PAX_FORMAT', 'USTAR_FORMAT']) {
   });
 }
 
+test('tar: two blocks of zeros end the archive and nothing after them is read; one alone is passed over', () => {
+  const first = pythonTar('GNU_FORMAT');
+  const second = pythonTar('PAX_FORMAT');
+  const zeroBlock = Buffer.alloc(512);
+  let end = 0;
+  while (!first.bytes.subarray(end, end + 1024).equals(Buffer.alloc(1024))) end += 512;
+  const garbage = Buffer.alloc(4096, 0x41);
+  const files: string[] = [];
+  const reader = new TarReader<string>((name) => name, 1 << 20, (file) => files.push(file.name));
+  reader.push(Buffer.concat([first.bytes.subarray(0, end), zeroBlock, second.bytes, garbage]));
+  reader.end();
+  assert.equal(reader.ended, true);
+  assert.deepEqual(files, [...first.listed, ...second.listed].map(([name]) => name));
+  assert.throws(() => readAll(Buffer.concat([first.bytes.subarray(0, end), garbage]), [1 << 20]), TarError, 'the garbage is read when no end marker comes before it');
+});
+
 /** The header at `at` with fields (by offset) replaced and its checksum made again (unsigned, or signed as old tars did). */
 function patched(bytes: Buffer, at: number, fields: Record<number, Buffer | string>, signed = false): Buffer {
   const copy = Buffer.from(bytes);

@@ -381,6 +381,7 @@ async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pu
     for await (const chunk of file.pipe(gunzip) as AsyncIterable<Buffer>) {
       bar.update(Math.floor(file.bytesRead / 1024));
       tar.push(chunk);
+      if (tar.ended) break;
     }
     tar.end();
   } catch (error) {

@@ -46,6 +46,7 @@ export class TarReader<T> {
   private body: Body<T> | undefined;
   private longName: string | undefined;
   private pax: Map<string, string> | undefined;
+  private zeroBlocks = 0;
   /** The chunk being read, as a DataView for the checksum. */
   private view: DataView | undefined;
   private readonly select: (name: string) => T | undefined;
@@ -62,7 +63,13 @@ export class TarReader<T> {
     this.onFile = onFile;
   }
 
+  /** Whether the end-of-archive marker has been read: nothing after it is. */
+  get ended(): boolean {
+    return this.zeroBlocks >= 2;
+  }
+
   push(chunk: Buffer): void {
+    if (this.ended) return;
     let data = chunk;
     if (this.carry.length) {
       data = Buffer.concat([this.carry, chunk]);
@@ -70,7 +77,7 @@ export class TarReader<T> {
     }
     this.view = new DataView(data.buffer, data.byteOffset, data.length);
     let at = 0;
-    while (at < data.length) {
+    while (at < data.length && !this.ended) {
       if (this.body) {
         at = this.feedBody(data, at);
         continue;
@@ -121,8 +128,11 @@ export class TarReader<T> {
 
   /** The header at `h` in `data`, read in place: a Buffer for each block (or a copy of it) cost more than the reading. */
   private header(data: Buffer, h: number): void {
-    // Blocks of zeros end an archive; reading on past them also reads archives written one after another.
-    if (data[h + 148] === 0 && data.subarray(h, h + BLOCK).every((b) => b === 0)) return;
+    // Two blocks of zeros end an archive, as GNU tar and Python's tarfile read it: whatever follows them
+    // (the padding to a record, or gigabytes of zeros in a hostile archive) is not read.
+    const zeros = data[h + 148] === 0 && data.subarray(h, h + BLOCK).every((b) => b === 0);
+    this.zeroBlocks = zeros ? this.zeroBlocks + 1 : 0;
+    if (zeros) return;
     const at = this.offset;
     const stored = octal(data, h + 148, 8, at, 'checksum');
     if (stored !== checksum(this.view!, h) && stored !== checksum(this.view!, h, true)) throw new TarError(`the header at byte ${at} of the uncompressed stream has a wrong checksum (not a tar archive, or a damaged one)`);

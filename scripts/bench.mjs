@@ -1,6 +1,6 @@
 // npm run bench [-- --users N] (the last script of the chain, so the arguments reach it): measures,
 // never asserts. On a synthetic fleet of N users (default 100,000): builds (unsigned, RSA-2048-signed,
-// EC-signed) and audits (binary and XML pulls), each next to a reference measured in the same run: the
+// EC-signed) and audits (binary and XML pulls, and the binary one as a zip and a tar.gz), each next to a reference measured in the same run: the
 // file-system floor (the same bytes written and nothing else), the signing bound (`openssl speed -multi
 // <cores> rsa2048`), a Python plistlib audit of the same tree and the audit's I/O floor (the audits in
 // --audit-rounds rounds, default 3, each ratio the median of the rounds' own; the unsigned build too). Also startup
@@ -185,22 +185,36 @@ function pulled(count, format) {
   }
   return dir;
 }
+// The peer: the same checks with Python's plistlib, over a folder (os.walk), a zip (zipfile) or a tar.gz
+// (tarfile, streamed), each plist read once.
 const PEER = `
-import json, os, plistlib, sys
-expected = json.loads(sys.argv[2])
+import json, os, plistlib, sys, tarfile, zipfile
+path, expected = sys.argv[1], json.loads(sys.argv[2])
 findings = files = 0
-for base, _, names in os.walk(sys.argv[1]):
-    for name in names:
-        domain = name[:-6]
-        if domain not in expected:
-            continue
-        with open(os.path.join(base, name), 'rb') as f:
-            values = plistlib.load(f)
-        files += 1
-        for key, want in expected[domain].items():
-            got = values.get(key)
-            if got is None or type(got) is not type(want) or got != want:
-                findings += 1
+def check(name, data):
+    global findings, files
+    domain = os.path.basename(name)[:-6]
+    if not name.endswith('.plist') or domain not in expected:
+        return
+    values = plistlib.loads(data() if callable(data) else data)
+    files += 1
+    for key, want in expected[domain].items():
+        got = values.get(key)
+        if got is None or type(got) is not type(want) or got != want:
+            findings += 1
+if path.endswith('.zip'):
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            check(info.filename, lambda: z.read(info))
+elif path.endswith('.tar.gz'):
+    with tarfile.open(path, 'r|gz') as t:
+        for member in t:
+            if member.isfile():
+                check(member.name, lambda: t.extractfile(member).read())
+else:
+    for base, _, names in os.walk(path):
+        for name in names:
+            check(name, lambda: open(os.path.join(base, name), 'rb').read())
 print(files, findings)
 `;
 // The audit's policy is the peer's: no directory, so every plist is checked against the same forced keys.
@@ -256,6 +270,24 @@ for (const [format, count] of [['binary', small], ['binary', N], ['xml', N]]) {
     faster: rounds.map((round) => round.peer.wall / round.mine.wall), ofFloor: rounds.map((round) => round.mine.wall / round.readFloor.wall),
   };
 }
+// The binary pull of N Macs as a zip (with its folders, as zip -r writes it) and as a tar.gz, each audited
+// from the archive by mdmgen and by the peer (no I/O floor: the archive is one file read once).
+const archives = {};
+for (const [kind, make] of [['zip', (dir, out) => execFileSync('zip', ['-qr', out, '.'], { cwd: dir })], ['tar.gz', (dir, out) => execFileSync('tar', ['-czf', out, '-C', dir, '.'])]]) {
+  const archive = join(work, `pulled-binary-${N}.${kind}`);
+  log(`making ${archive}`);
+  make(join(work, `pulled-binary-${N}`), archive);
+  execFileSync('sync');
+  const rounds = Array.from({ length: auditRounds }, (_, r) => {
+    const mine = () => run(bin, ['audit', auditFleet, archive, '--format', 'json'], {}, [0, 1]);
+    const peer = () => run('python3', ['-c', PEER, archive, expected]);
+    return r % 2 === 0 ? { mine: mine(), peer: peer() } : { peer: peer(), mine: mine() };
+  });
+  const mine = middle(rounds.map((round) => round.mine), (run) => run.wall);
+  const peer = middle(rounds.map((round) => round.peer), (run) => run.wall);
+  archives[kind] = { mine, peer, errors: JSON.parse(mine.stdout).summary.errors, peerFindings: Number(peer.stdout.trim().split(' ')[1]), faster: rounds.map((round) => round.peer.wall / round.mine.wall) };
+}
+
 const xml = writeXmlPlist(daemon);
 for (let i = 0; i < 2000; i++) readPlist(xml);
 const parseStart = process.hrtime.bigint();
@@ -286,6 +318,9 @@ for (const [key, a] of Object.entries(audits)) {
   const [format, count] = key.split('-');
   const files = Number(count) * 2;
   lines.push(row([`audit, ${format} plists`, `${files} plists`, s(a.mine.wall), s(a.mine.cpu), mb(a.mine.rssMb), per(a.mine.wall, files), `Python plistlib ${s(a.peer.wall)} (${mb(a.peer.rssMb)}); I/O floor ${s(a.readFloor.wall)}`, `${spread(a.faster)} faster; ${spread(a.ofFloor)} the floor`, `>= 5x; errors ${a.errors} / peer ${a.peerFindings}`]));
+}
+for (const [kind, a] of Object.entries(archives)) {
+  lines.push(row([`audit, binary plists in a ${kind}`, `${N * 2} plists`, s(a.mine.wall), s(a.mine.cpu), mb(a.mine.rssMb), per(a.mine.wall, N * 2), `Python plistlib ${s(a.peer.wall)} (${mb(a.peer.rssMb)})`, `${spread(a.faster)} faster`, `reported; errors ${a.errors} / peer ${a.peerFindings}`]));
 }
 lines.push('', `determinism: the two unsigned builds are ${identical ? 'byte-identical' : 'DIFFERENT'} (${first.size} files); manifest.json ${complete ? 'lists every file with its SHA-256' : 'is INCOMPLETE'}; openssl cms -verify: ${verified}/${sample.length} sampled RSA-signed profiles verify.`);
 lines.push(`one XML plist of ${xml.length} bytes parses in ${xmlParseUs.toFixed(1)} µs (target <= 60 µs).`);

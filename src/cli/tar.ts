@@ -15,7 +15,7 @@ export interface TarFile<T> {
   bytes?: Buffer;
 }
 
-/** A tar stream that cannot be read: `offset` is in the uncompressed stream. */
+/** A tar stream that cannot be read; the message gives the byte offset in the uncompressed stream. */
 export class TarError extends Error {}
 
 const BLOCK = 512;
@@ -23,8 +23,9 @@ const BLOCK = 512;
 const MAX_META_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** Regular files (types '0', NUL and the contiguous '7'), then the metadata that applies to the next header. */
+/** Regular files: types '0', NUL (old tars) and the contiguous '7'. */
 const FILE_TYPES = new Set([0x30, 0x00, 0x37]);
+/** Headers whose body applies to the next header (pax 'x', GNU 'L'), and to all of them (pax 'g', ignored). */
 const PAX = 0x78;
 const PAX_GLOBAL = 0x67;
 const GNU_LONG_NAME = 0x4c;

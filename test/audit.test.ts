@@ -87,12 +87,13 @@ test('a plist named on the command line is audited by its domain; a PATH that gi
   assert.match(stylish.stdout, /^\(no host or user in the path\)\n  .*MAC-0999  error  nothing audited/);
 });
 
-test('zip and tar.gz archives of pulls give the same findings as the folder', () => {
+test('zip, tar.gz and tar archives of pulls give the same findings as the folder', () => {
   const dir = tempDir();
   execFileSync('sh', ['-c', `cd "${PULLED}" && zip -qr "${join(dir, 'pulls.zip')}" . 2>/dev/null || python3 -c "import shutil; shutil.make_archive('${join(dir, 'pulls')}', 'zip', '.')"`]);
   execFileSync('tar', ['-czf', join(dir, 'pulls.tar.gz'), '-C', PULLED, '.']);
+  execFileSync('tar', ['-cf', join(dir, 'pulls.tar'), '-C', PULLED, '.']);
   const folder = auditJson(EXAMPLE, PULLED).report.findings.map((f) => [f.code, f.host, f.user, f.key]);
-  for (const archive of ['pulls.zip', 'pulls.tar.gz']) {
+  for (const archive of ['pulls.zip', 'pulls.tar.gz', 'pulls.tar']) {
     const { report } = auditJson(EXAMPLE, join(dir, archive));
     assert.deepEqual(report.findings.map((f) => [f.code, f.host, f.user, f.key]), folder, archive);
     assert.ok(report.findings.every((f) => f.file.includes(`${archive}!/`)), archive);
@@ -389,20 +390,24 @@ open(sys.argv[2], 'wb').write(out)
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-2').map((f) => [f.code, /more than the/.test(f.message)]), [['audit/unreadable', true]]);
 });
 
-test('a truncated zip or tar.gz is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
+test('a truncated zip, tar.gz or tar is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
   const dir = tempDir();
   execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);
+  execFileSync('tar', ['-cf', join(dir, 'full.tar'), '-C', PULLED, '.']);
   execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(dir, 'full'), PULLED]);
   for (const name of ['full.tar.gz', 'full.zip']) {
     const bytes = readFileSync(join(dir, name));
     writeFileSync(join(dir, `cut-${name}`), bytes.subarray(0, bytes.length - 100));
   }
-  const { code, report, stderr } = auditJson(EXAMPLE, join(dir, 'cut-full.tar.gz'), join(dir, 'cut-full.zip'), PULLED);
+  // A tar cut inside its second entry (the end blocks and padding would otherwise be all that goes).
+  writeFileSync(join(dir, 'cut-full.tar'), readFileSync(join(dir, 'full.tar')).subarray(0, 512 * 3 + 100));
+  const { code, report, stderr } = auditJson(EXAMPLE, join(dir, 'cut-full.tar.gz'), join(dir, 'cut-full.zip'), join(dir, 'cut-full.tar'), PULLED);
   assert.equal(code, 1, stderr);
   const broken = report.findings.filter((f) => f.file.startsWith(join(dir, 'cut-')) && !f.file.includes('!/'));
-  assert.deepEqual(broken.map((f) => [f.file, f.code, f.severity]), [[join(dir, 'cut-full.tar.gz'), 'audit/unreadable', 'error'], [join(dir, 'cut-full.zip'), 'audit/unreadable', 'error']]);
-  assert.match(broken[0]!.message, /^not a readable tar\.gz archive \(.+\)$/);
-  assert.match(broken[1]!.message, /^not a readable zip archive \(.+\)$/);
+  assert.deepEqual(broken.map((f) => [f.file, f.code, f.severity]), ['cut-full.tar', 'cut-full.tar.gz', 'cut-full.zip'].map((name) => [join(dir, name), 'audit/unreadable', 'error']));
+  assert.match(broken[0]!.message, /^not a readable tar archive \(the archive ends in the middle of an entry \(byte 1636 of the uncompressed stream\)\)$/);
+  assert.match(broken[1]!.message, /^not a readable tar\.gz archive \(.+\)$/);
+  assert.match(broken[2]!.message, /^not a readable zip archive \(.+\)$/);
   assert.ok(report.findings.some((f) => f.file.startsWith(PULLED) && f.code === 'audit/value-mismatch'), 'the folder after them was audited');
   assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
 });

@@ -35,7 +35,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
     .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
 
   program.command('audit')
-    .description('check plists pulled from Macs (files, folders, .zip and .tar.gz) against the policy')
+    .description('check plists pulled from Macs (files, folders, .zip, .tar.gz and .tar) against the policy')
     .argument('<fleet>', 'the fleet.yaml policy file')
     .argument('<paths...>', 'pulled plists: files, folders or archives')
     .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish'))

@@ -34,14 +34,14 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
 }
 
 /**
- * Calls `visit` with the files of an archive (.zip, .tar.gz) or a single file given as a PATH argument, each
+ * Calls `visit` with the files of an archive (.zip, .tar.gz, .tar) or a single file given as a PATH argument, each
  * as it is read; folders are read by frontier and walkFiles. `domainOf` says which paths are worth reading:
  * those of a domain the audit knows.
  */
 export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track = () => quiet): Promise<void> {
   const absolute = resolve(cwd, arg);
   if (isZip(arg)) return readZip(arg, await ZipArchive.open(absolute), domainOf, visit, track);
-  if (isTarGz(arg)) return readTar(arg, absolute, domainOf, visit, track);
+  if (isTar(arg)) return readTar(arg, absolute, domainOf, visit, track);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
   if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) });
@@ -57,8 +57,8 @@ const quiet: Progress = { update: () => undefined, finish: () => undefined };
 export class ArchiveError extends Error {}
 
 export const isZip = (arg: string) => /\.zip$/i.test(arg);
-export const isArchive = (arg: string) => isZip(arg) || isTarGz(arg);
-const isTarGz = (arg: string) => /\.(tar\.gz|tgz)$/i.test(arg);
+export const isArchive = (arg: string) => isZip(arg) || isTar(arg);
+const isTar = (arg: string) => /\.(tar\.gz|tgz|tar)$/i.test(arg);
 
 /**
  * The top of a folder, opened breadth-first until it holds at least `units` folders to share out among
@@ -366,31 +366,33 @@ class FileWindow {
 }
 
 /**
- * Reads a tar.gz of pulls, each plist as it comes out: gunzip (on libuv's threads) runs only as fast as its
- * chunks are taken, so however large the archive, little of it is held. Threads that parse and check while
+ * Reads a tar.gz (or a plain .tar) of pulls, each plist as it comes out: gunzip (on libuv's threads) runs
+ * only as fast as its chunks are taken, so however large the archive, little of it is held. Threads that parse and check while
  * this one reads were tried: a 100,000-Mac tar.gz took 3.0 to 3.4 s with them, 2.6 to 3.7 s without, and
  * 121 MB against 96 MB (this thread's share, gunzip, the headers and sending the bytes, left little to gain).
  */
 async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
   const bar = track(`KB of ${arg}`, Math.ceil(statSync(path).size / 1024));
+  const kind = /\.tar$/i.test(arg) ? 'tar' : 'tar.gz';
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const gunzip = createGunzip({ chunkSize: 1 << 18 });
-  file.on('error', (e: NodeJS.ErrnoException) => gunzip.destroy(new ArchiveError(`cannot read it (${e.code ?? e.message})`)));
+  const stream = kind === 'tar' ? file : file.pipe(createGunzip({ chunkSize: 1 << 18 }));
+  // pipe() does not pass a read error on: without this, the loop below would wait for gunzip for ever.
+  file.on('error', (e) => stream.destroy(e));
   const tar = new TarReader(domainOf, MAX_PULLED_BYTES, ({ name, selected, size, bytes }) => visit(inArchive(arg, name, selected, bytes ?? tooLarge(size))));
   try {
-    for await (const chunk of file.pipe(gunzip) as AsyncIterable<Buffer>) {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
       bar.update(Math.floor(file.bytesRead / 1024));
       tar.push(chunk);
       if (tar.ended) break;
     }
     tar.end();
   } catch (error) {
-    if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(`not a readable tar.gz archive (${(error as Error).message})`);
+    const e = error as NodeJS.ErrnoException;
+    throw new ArchiveError(e.syscall ? `cannot read it (${e.code})` : `not a readable ${kind} archive (${e.message})`);
   } finally {
     bar.finish();
+    stream.destroy();
     file.destroy();
-    gunzip.destroy();
   }
 }
 

@@ -367,9 +367,10 @@ class FileWindow {
 
 /**
  * Reads a tar.gz (or a plain .tar) of pulls, each plist as it comes out: gunzip (on libuv's threads) runs
- * only as fast as its chunks are taken, so however large the archive, little of it is held. Threads that parse and check while
- * this one reads were tried: a 100,000-Mac tar.gz took 3.0 to 3.4 s with them, 2.6 to 3.7 s without, and
- * 121 MB against 96 MB (this thread's share, gunzip, the headers and sending the bytes, left little to gain).
+ * only as fast as its chunks are taken, so however large the archive, little of it is held. Threads that
+ * parse and check while this one reads were tried: a 100,000-Mac tar.gz took 3.0 to 3.4 s with them, 2.6
+ * to 3.7 s without, and 121 MB against 96 MB (this thread's share, gunzip, the headers and sending the
+ * bytes, left little to gain).
  */
 async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
   const bar = track(`KB of ${arg}`, Math.ceil(statSync(path).size / 1024));

@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
-import { TarReader } from './tar.js';
+import { TarError, TarReader } from './tar.js';
 import type { Progress } from './progress.js';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
@@ -388,8 +388,11 @@ async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pu
     }
     tar.end();
   } catch (error) {
+    // A bug while auditing a plist is not the archive's fault, and is not reported as if it were.
     const e = error as NodeJS.ErrnoException;
-    throw new ArchiveError(e.syscall ? `cannot read it (${e.code})` : `not a readable ${kind} archive (${e.message})`);
+    if (e.syscall) throw new ArchiveError(`cannot read it (${e.code})`);
+    if (error instanceof TarError || e.code?.startsWith('Z_')) throw new ArchiveError(`not a readable ${kind} archive (${e.message})`);
+    throw error;
   } finally {
     bar.finish();
     stream.destroy();

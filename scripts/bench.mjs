@@ -1,13 +1,14 @@
 // npm run bench [-- --users N] (the last script of the chain, so the arguments reach it): measures,
 // never asserts. On a synthetic fleet of N users (default 100,000): builds (unsigned, RSA-2048-signed,
-// EC-signed) and audits (binary and XML pulls, and the binary one as a zip and a tar.gz), each next to a reference measured in the same run: the
-// file-system floor (the same bytes written and nothing else), the signing bound (`openssl speed -multi
-// <cores> rsa2048`), a Python plistlib audit of the same tree and the audit's I/O floor (the audits in
-// --audit-rounds rounds, default 3, each ratio the median of the rounds' own; the unsigned build too). Also startup
-// (`--help` against `node -e 0`), the bundled example, peak RSS at N/10 and N, determinism of the N build
-// (two builds, same bytes), manifest completeness, and a sample of signatures checked by `openssl cms
-// -verify`. Nothing is deleted until the end: on ext4, files created right after a large delete were
-// measured at up to five times their usual cost, which would make every later figure noise.
+// EC-signed) and audits (binary and XML pulls, and the binary one as a zip and a tar.gz), each next to a
+// reference measured in the same run: the file-system floor (the same bytes written and nothing else), the
+// signing bound (`openssl speed -multi <cores> rsa2048`), a Python plistlib audit of the same pull and the
+// audit's I/O floor (the audits in --audit-rounds rounds, default 3, each ratio the median of the rounds'
+// own; the unsigned build too). Also startup (`--help` against `node -e 0`), the bundled example, peak RSS
+// at N/10 and N, determinism of the N build (two builds, same bytes), manifest completeness, and a sample
+// of signatures checked by `openssl cms -verify`. Nothing is deleted until the end: on ext4, files created
+// right after a large delete were measured at up to five times their usual cost, which would make every
+// later figure noise.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -191,12 +192,12 @@ const PEER = `
 import json, os, plistlib, sys, tarfile, zipfile
 path, expected = sys.argv[1], json.loads(sys.argv[2])
 findings = files = 0
-def check(name, data):
+def check(name, read):
     global findings, files
     domain = os.path.basename(name)[:-6]
     if not name.endswith('.plist') or domain not in expected:
         return
-    values = plistlib.loads(data() if callable(data) else data)
+    values = plistlib.loads(read())
     files += 1
     for key, want in expected[domain].items():
         got = values.get(key)

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { DistinctNames, joinNames } from '../src/cli/audit-threads.js';
+import { DistinctNames, NameBytes } from '../src/cli/audit-threads.js';
 import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
@@ -219,10 +219,12 @@ test('a host or user is counted once, however many batches, threads or PATHs its
   }
   const names = new DistinctNames();
   for (let i = 0; i < 10_000; i++) names.add(`MAC-${i % 6000}`);
-  names.addChunk(joinNames(new Set(['MAC-1', 'MAC-6000'])));
-  names.addChunk('');
+  const batch = new NameBytes();
+  for (const name of ['MAC-1', 'MAC-1', 'MAC-6000', 'Kévin’s Mac ☕']) batch.add(name);
+  names.addChunk(batch.take());
+  names.addChunk(batch.take());
   names.add('MAC-6001');
-  assert.equal(names.count(), 6002);
+  assert.equal(names.count(), 6003);
 });
 
 function fakeIo(tty: boolean): Io & { err: string[] } {

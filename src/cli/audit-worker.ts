@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
-import { joinNames, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
+import { NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
 import { isArchive, readPulled, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders (or a zip's plists) of each batch it is sent (see audit-threads.ts).
@@ -13,6 +13,9 @@ if (!fleet || !source) throw new Error('fleet.yaml no longer checks out in the a
 const base: AuditContext = { fleet, source, catalog, usersByName: new Map() };
 const listed = new Map<number, { batch: Batch; files: Listed[]; archives: string[] }>();
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+/** Each batch's hosts and host/user pairs, sent with its findings; reused, as a batch's names are taken when it is done. */
+const hosts = new NameBytes();
+const users = new NameBytes();
 
 interface Listed {
   rel: string;
@@ -40,8 +43,6 @@ function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[
 function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext, archives: string[]): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
-  const hosts = new Set<string>();
-  const users = new Set<string>();
   let count = 0;
   const zip = batch.zip && new ZipEntries(batch.root);
   try {
@@ -57,7 +58,7 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
   } finally {
     zip?.close();
   }
-  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: joinNames(hosts), users: joinNames(users), archives });
+  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {

@@ -390,6 +390,32 @@ open(sys.argv[2], 'wb').write(out)
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-2').map((f) => [f.code, /more than the/.test(f.message)]), [['audit/unreadable', true]]);
 });
 
+test('a directory record whose extra field claims more bytes than it holds stops the zip there, after the plists before it, and the run goes on', () => {
+  const dir = tempDir();
+  const zipPath = join(dir, 'extra.zip');
+  // Found by the mutation property test (archive-properties): yauzl's parseExtraFields threw a plain Error, which ended the whole audit.
+  execFileSync('python3', ['-c', `
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+crc = zlib.crc32(data)
+out, records = b'', b''
+for host, extra in (('MAC-1', b''), ('MAC-2', struct.pack('<HH', 0x5455, 100) + b'1234'), ('MAC-3', b'')):
+    name = (host + '/u/com.microsoft.Messenger.plist').encode()
+    offset = len(out)
+    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0) + name + data
+    records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), len(extra), 0, 0, 0, 0, offset) + name + extra
+out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 3, 3, len(records), len(out), 0)
+open(sys.argv[2], 'wb').write(out)
+`, DEVIANT, zipPath]);
+  const { code, report, stderr } = auditJson(EXAMPLE, zipPath, PULLED);
+  assert.equal(code, 1, stderr);
+  assert.deepEqual(report.findings.filter((f) => f.file === zipPath).map((f) => [f.code, f.message]), [
+    ['audit/unreadable', 'not a readable zip archive (central directory record 2 of 3: extra field length exceeds extra field buffer size)'],
+  ]);
+  assert.deepEqual([...new Set(report.findings.filter((f) => f.file.startsWith(`${zipPath}!/`)).map((f) => f.host))], ['MAC-1']);
+  assert.ok(report.findings.some((f) => f.file.startsWith(PULLED)), 'the folder after it was audited');
+});
+
 test('a truncated zip, tar.gz or tar is an audit/unreadable finding for the archive, and the run goes on to the next PATH', () => {
   const dir = tempDir();
   execFileSync('tar', ['-czf', join(dir, 'full.tar.gz'), '-C', PULLED, '.']);

@@ -268,7 +268,13 @@ export class ZipArchive {
         yield undefined;
         continue;
       }
-      const extraFields = yauzl.parseExtraFields(extraRaw);
+      let extraFields: ReturnType<typeof yauzl.parseExtraFields>;
+      try {
+        extraFields = yauzl.parseExtraFields(extraRaw);
+      } catch (error) {
+        // Its only fault: a field that claims more bytes than the record's extra field holds.
+        throw new ArchiveError(`not a readable zip archive (central directory record ${i + 1} of ${count}: ${(error as Error).message})`);
+      }
       const zip64 = extraFields.find((field) => field.id === 0x0001)?.data;
       if (zip64) {
         // APPNOTE 4.5.3: only the fields that hold 0xffffffff are in it, in this order.

@@ -3,6 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Io } from '../src/cli/io.js';
+import { inspect, verify } from '../src/cli/inspect.js';
 import { appleKeys, checkAgainstApple } from './helpers/apple-schema.js';
 import { HEADER, listTree, loadWithPlistlib, mdmgen, ROOT, snapshotTree, tempDir, untag, writeFleet, type Tagged } from './helpers/helpers.js';
 import { makePki } from './helpers/pki.js';
@@ -132,7 +135,13 @@ test('an EC signer signs, and OpenSSL verifies it', () => {
 });
 
 test('a signing identity Macs would reject is refused before anything is written, exit 2, passphrase never echoed', () => {
+  // The leaf with its keyUsage extension made unreadable (as in the verify test), which OpenSSL loads.
+  const leafDer = Buffer.from(readFileSync(p('leaf.pem'), 'latin1').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+  leafDer[leafDer.indexOf(Buffer.from('551d0f0101ff040403020780', 'hex')) + 9] = 0x05;
+  const badKeyUsage = join(tempDir(), 'bad-keyusage.der');
+  writeFileSync(badKeyUsage, leafDer);
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
+    [`signing:\n  certificate: ${badKeyUsage}\n  key: ${p('leaf.key')}\n`, {}, /the certificate "Profile Signer" has a malformed extension 2\.5\.29\.15 {2}signing\/invalid/],
     [signing(), at(400), /the signing certificate "Profile Signer" expired on \d{4}-\d\d-\d\d; Macs treat a profile signed with it as unsigned {2}signing\/invalid/],
     [signing(), at(-3), /the signing certificate "Profile Signer" is not valid before \d{4}-\d\d-\d\d/],
     [`signing:\n  certificate: ${p('enc.pem')}\n  key: ${p('enc.key')}\n`, {}, /keyUsage without digitalSignature/],
@@ -178,12 +187,23 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
   };
   const byOpenssl = opensslSign('openssl.mobileconfig', p('leaf.pem'), p('leaf.key'), ['-certfile', p('int.pem')]);
   assert.equal(mdmgen(['verify', byOpenssl, '--ca', p('root.pem')]).code, 0, 'a profile signed by openssl cms -sign passes');
+  // RFC 5652 5.3: a signer named by subjectKeyIdentifier, a [0] like the signed attributes after it (this was an internal error).
+  const byKeyId = opensslSign('keyid.mobileconfig', p('leaf.pem'), p('leaf.key'), ['-certfile', p('int.pem'), '-keyid']);
+  assert.equal(mdmgen(['verify', byKeyId, '--ca', p('root.pem')]).code, 0, 'a profile signed by openssl cms -sign -keyid passes');
 
   const tampered = join(dir, 'tampered.mobileconfig');
   const bytes = readFileSync(good);
   const i = bytes.indexOf('DisallowSave');
   bytes[i] = bytes[i]! ^ 0x20;
   writeFileSync(tampered, bytes);
+  // The signer's keyUsage extension made unreadable (its BIT STRING claims 5 bytes of 2): OpenSSL accepts
+  // such a certificate until it is used, and forge's parse of it was an internal error.
+  const badKeyUsage = join(dir, 'bad-keyusage.mobileconfig');
+  const signed = readFileSync(good);
+  const keyUsageAt = signed.indexOf(Buffer.from('551d0f0101ff040403020780', 'hex'));
+  assert.ok(keyUsageAt > 0, 'the signer\'s keyUsage: critical, digitalSignature');
+  signed[keyUsageAt + 9] = 0x05;
+  writeFileSync(badKeyUsage, signed);
   // OpenSSL judges a keyUsage without digitalSignature only under its default S/MIME purpose; with
   // -purpose any it accepts it, which is why mdmgen checks keyUsage itself.
   const checks: [string, string[], NodeJS.ProcessEnv, number, RegExp][] = [
@@ -193,6 +213,7 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
     [good, ['--ca', p('root.pem')], at(400), 1, /INVALID: "Profile Signer" expired on/],
     [opensslSign('enc.mobileconfig', p('enc.pem'), p('enc.key'), ['-certfile', p('int.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the signer's keyUsage does not allow digitalSignature/],
     [content, [], {}, 1, /INVALID: the profile is not signed/],
+    [badKeyUsage, ['--ca', p('root.pem')], {}, 1, /the certificate "Profile Signer" has a malformed extension 2\.5\.29\.15/],
   ];
   for (const [file, args, env, code, expected] of checks) {
     const run = mdmgen(['verify', file, ...args], { env });
@@ -209,6 +230,24 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
   const broken = mdmgen(['verify', join(dir, 'broken.mobileconfig')]);
   assert.equal(broken.code, 2);
   assert.match(broken.stderr, /not DER-encoded CMS/);
+});
+
+test('random mutations of a signed profile: inspect and verify answer 0, 1 or 2 with a reason, never an internal error', { timeout: 120_000 }, async () => {
+  const signed = readFileSync(join(build(signing()).out, 'profiles/base.mobileconfig'));
+  const file = join(tempDir(), 'mutated.mobileconfig');
+  const said: string[] = [];
+  const io: Io = { stdout: (t) => void said.push(t), stderr: (t) => void said.push(t), cwd: '/', env: {}, stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date() };
+  // Half the edits in the last 600 bytes, where the signer info is (its sid, attributes and signature).
+  const edit = fc.tuple(fc.boolean(), fc.nat(), fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0x02, 0x04, 0x30, 0x80, 0x81, 0xa0, 0xff)));
+  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), fc.nat(), async (edits, cut) => {
+    const bytes = Buffer.from(signed);
+    for (const [end, n, byte] of edits) bytes[end ? bytes.length - 1 - (n % 600) : n % bytes.length] = byte;
+    writeFileSync(file, cut % 4 === 0 ? bytes.subarray(0, cut % bytes.length) : bytes);
+    for (const code of [await inspect(io, file, { format: 'json' }), await verify(io, file, { ca: [p('root.pem')] })]) {
+      assert.ok(code === 0 || code === 1 || code === 2, String(code));
+    }
+  }), { numRuns: 1500 });
+  assert.ok(said.length >= 3000, 'every run said something');
 });
 
 test('inspect prints XML, binary and signed plists as data; malformed input exits 2 with the reason', () => {

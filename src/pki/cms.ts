@@ -1,5 +1,5 @@
 import { createHash, sign, verify } from 'node:crypto';
-import { keyUsage } from './key-usage.js';
+import { keyUsage, subjectKeyIdentifier } from './extensions.js';
 import { daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { asn1, bytesOf, children, fromDer, integer, oid, oidOf, seq, setOf, toDer, type Asn1 } from './der.js';
 import type { SigningIdentity } from './identity.js';
@@ -120,16 +120,21 @@ export function readSignedProfile(bytes: Uint8Array): SignedProfile {
   const signerInfos = children(fields.at(-1));
   if (signerInfos.length !== 1) throw new CmsError(`${signerInfos.length} signers; one is expected`);
   const info = children(signerInfos[0]);
-  const [sidIssuer, sidSerial] = children(info[1]).map(toDer);
+  const sid = info[1];
   const digestAlgorithm = DIGESTS[oidOf(children(info[2])[0]) ?? ''];
   if (!digestAlgorithm) throw new CmsError('unsupported digest algorithm');
-  const attrsNode = info.find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 0);
+  // After version, sid and digestAlgorithm (a sid by subjectKeyIdentifier is a [0] too).
+  const attrsNode = info.slice(3).find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 0);
   const signature = bytesOf(info.at(-1));
 
-  const signer = certificates.find((c) => {
-    const { issuer, serial } = issuerAndSerial(c);
-    return toDer(issuer).equals(sidIssuer!) && toDer(serial).equals(sidSerial!);
-  });
+  // RFC 5652 5.3: the signer is named by issuer and serial number, or by [0] subjectKeyIdentifier (openssl cms -keyid).
+  const signer = sid?.tagClass === asn1.Class.CONTEXT_SPECIFIC && sid.type === 0
+    ? certificates.find((c) => subjectKeyIdentifier(c)?.equals(bytesOf(sid)))
+    : certificates.find((c) => {
+      const { issuer, serial } = issuerAndSerial(c);
+      const [sidIssuer, sidSerial] = children(sid).map(toDer);
+      return sidIssuer !== undefined && sidSerial !== undefined && toDer(issuer).equals(sidIssuer) && toDer(serial).equals(sidSerial);
+    });
   if (!signer) return { content, certificates, digestAlgorithm, signatureValid: false, problems: [...problems, 'the signer\'s certificate is not in the file'] };
 
   let signed: Buffer = content;
@@ -196,7 +201,8 @@ export function judge(profile: SignedProfile, cas: readonly Certificate[], now: 
       if (new Date(cert.x509.validFrom) > now) problems.push(`"${subjectCommonName(cert)}" is not valid before ${new Date(cert.x509.validFrom).toISOString().slice(0, 10)}`);
     }
     const usage = keyUsage(profile.signer);
-    if (usage && !usage.digitalSignature) problems.push('the signer\'s keyUsage does not allow digitalSignature');
+    if (typeof usage === 'string') problems.push(usage);
+    else if (usage && !usage.digitalSignature) problems.push('the signer\'s keyUsage does not allow digitalSignature');
   }
   return { valid: problems.length === 0, problems, chain, trusted };
 }

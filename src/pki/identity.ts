@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { keyUsage } from './key-usage.js';
+import { keyUsage } from './extensions.js';
 import { CertificateError, daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { toDer } from './der.js';
 
@@ -100,7 +100,8 @@ export function checkIdentity(identity: SigningIdentity, now: Date, anchors: rea
   if (now < from) invalid(`${name} is not valid before ${from.toISOString().slice(0, 10)}`);
   if (now > to) invalid(`${name} expired on ${to.toISOString().slice(0, 10)}; Macs treat a profile signed with it as unsigned`);
   const usage = keyUsage(certificate);
-  if (usage && !usage.digitalSignature) invalid(`${name} has a keyUsage without digitalSignature, so it cannot sign`);
+  if (typeof usage === 'string') invalid(usage);
+  else if (usage && !usage.digitalSignature) invalid(`${name} has a keyUsage without digitalSignature, so it cannot sign`);
   if (!certificate.x509.checkPrivateKey(key)) invalid(`the signing key does not belong to ${name}`);
   if (!['rsa', 'ec'].includes(key.asymmetricKeyType ?? '')) invalid(`the signing key is ${key.asymmetricKeyType}; RSA and EC keys are supported`);
   if (problems.length) return problems;

@@ -124,6 +124,24 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
   assert.deepEqual(findings.filter((f) => f.file === 'pull/broken.zip').map((f) => f.code), ['audit/unreadable']);
 });
 
+test('control and bidirectional characters from a pull reach a terminal as escapes, never raw; the JSON keeps them exact', () => {
+  const dir = tempDir();
+  // A host folder and a key made to erase the line above and recolour the screen, and a key with U+202E.
+  const host = 'MAC-9\u001b[1A\u001b[2K';
+  const prefs = join(dir, host, 'Users', 'eve', 'Library', 'Preferences', 'Microsoft');
+  mkdirSync(prefs, { recursive: true });
+  execFileSync('python3', ['-c', `import plistlib, sys
+open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x1b[31mEVIL': 'x', 'Greeting\\u202e': 'y'}, fmt=plistlib.FMT_BINARY))`, join(prefs, 'com.microsoft.Messenger.plist')]);
+  const stylish = mdmgen(['audit', EXAMPLE, dir]);
+  assert.equal(stylish.code, 0, stylish.stderr);
+  assert.doesNotMatch(stylish.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, 'no raw control or bidi character');
+  assert.match(stylish.stdout, /^MAC-9\\u001b\[1A\\u001b\[2K \/ eve$/m);
+  assert.match(stylish.stdout, /\\u001b\[2J\\u001b\[31mEVIL is not a com\.microsoft\.Messenger key/);
+  assert.match(stylish.stdout, /Greeting\\u202e is not a com\.microsoft\.Messenger key/);
+  const { report } = auditJson(EXAMPLE, dir);
+  assert.deepEqual(report.findings.filter((f) => f.code === 'audit/unknown-key').map((f) => [f.host, f.key]).sort(), [[host, '\u001b[2J\u001b[31mEVIL'], [host, 'Greeting\u202e']]);
+});
+
 test('stylish groups by host and user; csv, junit and sarif carry the same findings and parse in other tools', () => {
   const stylish = mdmgen(['audit', EXAMPLE, PULLED]).stdout;
   assert.match(stylish, /^MAC-0217 \/ jgarcia \(Legal\)\n {2}.*com\.microsoft\.Messenger\.plist:7 {2}error {2}DisallowSave is false; the policy forces true {2}audit\/value-mismatch$/m);

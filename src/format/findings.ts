@@ -1,5 +1,6 @@
 import type { Finding } from '../audit/audit.js';
 import { CODES, countBySeverity, type Severity } from '../diagnostics/diagnostic.js';
+import { paint, printable } from './terminal.js';
 
 export interface AuditSummary {
   files: number;
@@ -30,7 +31,6 @@ export function summarize(files: number, findings: readonly Finding[], hosts: nu
   };
 }
 
-const paint = (on: boolean, code: number, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
 const COLORS: Record<Severity, number> = { error: 31, warning: 33, info: 36 };
 
 /** For people: findings grouped by host and user, then a summary line. */
@@ -43,11 +43,11 @@ export const stylish: FindingsFormatter = ({ summary, findings }, { color }) => 
       : `${f.host ?? '(no host)'} / ${f.user ?? '(no user)'}${f.group ? ` (${f.group})` : ''}`;
     if (who !== heading) {
       if (heading) lines.push('');
-      lines.push(paint(color, 1, who));
+      lines.push(paint(color, 1, printable(who)));
       heading = who;
     }
     const where = f.line !== undefined ? `${f.file}:${f.line}` : f.offset !== undefined ? `${f.file}@0x${f.offset.toString(16)}` : f.file;
-    lines.push(`  ${where}  ${paint(color, COLORS[f.severity], f.severity)}  ${f.message}  ${paint(color, 2, f.code)}`);
+    lines.push(`  ${printable(where)}  ${paint(color, COLORS[f.severity], f.severity)}  ${printable(f.message)}  ${paint(color, 2, f.code)}`);
   }
   if (lines.length) lines.push('');
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;

@@ -1,8 +1,8 @@
 import { countBySeverity, displayKeyPath, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { paint, printable } from './terminal.js';
 
 export type Formatter = (diagnostics: readonly Diagnostic[], context: { color: boolean }) => string;
 
-const paint = (on: boolean, code: number, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
 const SEVERITY_COLOR = { error: 31, warning: 33, info: 36 } as const;
 
 /** For people: `file:line:column  severity  message  code`, which terminals and editors make clickable. */
@@ -10,7 +10,7 @@ export const stylish: Formatter = (diagnostics, { color }) => {
   if (diagnostics.length === 0) return '';
   const lines = diagnostics.map((d) => {
     const where = d.line !== undefined ? `${d.file}:${d.line}:${d.column}` : d.offset !== undefined ? `${d.file}@${d.offset}` : d.file;
-    return `${where}  ${paint(color, SEVERITY_COLOR[d.severity], d.severity)}  ${d.message}  ${paint(color, 2, d.code)}`;
+    return `${printable(where)}  ${paint(color, SEVERITY_COLOR[d.severity], d.severity)}  ${printable(d.message)}  ${paint(color, 2, d.code)}`;
   });
   const counts = countBySeverity(diagnostics);
   const total = diagnostics.length;

@@ -1,0 +1,12 @@
+/** Wraps text in an ANSI SGR colour when `on` (stdout or stderr is a terminal and NO_COLOR is not set). */
+export const paint = (on: boolean, code: number, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+/**
+ * Text for a terminal, with every control character (C0, DEL, C1) and bidirectional formatting character
+ * shown as a `\uXXXX` escape. Keys, values, host and user names come from pulled plists and folder names
+ * an untrusted user controls: printed raw, `\x1b[1A\x1b[2K` would erase the line above (hiding a finding
+ * from the admin), and U+202E would show a line's text reversed.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

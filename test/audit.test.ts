@@ -384,24 +384,32 @@ print(third)
   ]);
 });
 
-test('zip64 sizes and offsets in a central directory record are read; a record that claims them without the field is audit/unreadable', () => {
-  const dir = tempDir();
-  const zipPath = join(dir, 'zip64.zip');
-  // Written by hand (APPNOTE 4.3.7, 4.3.12, 4.3.16, 4.5.3): Python writes zip64 records only past 4 GB.
+/**
+ * A zip written by hand (APPNOTE 4.3.7, 4.3.12, 4.3.16), DEVIANT stored under each host. `record` is the
+ * Python expression of each central directory record's (version, sizes, local header offset, extra field),
+ * from `host`, `data` and `offset`.
+ */
+function handWrittenZip(zipPath: string, hosts: string[], record: string): void {
   execFileSync('python3', ['-c', `
 import struct, sys, zlib
 data = open(sys.argv[1], 'rb').read()
 crc = zlib.crc32(data)
 out, records = b'', b''
-for host, field in (('MAC-1', True), ('MAC-2', False)):
+for host in sys.argv[3:]:
     name = (host + '/u/com.microsoft.Messenger.plist').encode()
     offset = len(out)
     out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0) + name + data
-    extra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset) if field else b''
-    records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0, crc, 0xffffffff, 0xffffffff, len(name), len(extra), 0, 0, 0, 0, 0xffffffff) + name + extra
-out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 2, 2, len(records), len(out), 0)
+    version, size, at, extra = ${record}
+    records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, version, version, 0, 0, 0, 0, crc, size, size, len(name), len(extra), 0, 0, 0, 0, at) + name + extra
+out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(sys.argv) - 3, len(sys.argv) - 3, len(records), len(out), 0)
 open(sys.argv[2], 'wb').write(out)
-`, DEVIANT, zipPath]);
+`, DEVIANT, zipPath, ...hosts]);
+}
+
+test('zip64 sizes and offsets in a central directory record are read; a record that claims them without the field is audit/unreadable', () => {
+  const zipPath = join(tempDir(), 'zip64.zip');
+  // APPNOTE 4.5.3: Python writes zip64 records only past 4 GB. MAC-2's record claims them without the field.
+  handWrittenZip(zipPath, ['MAC-1', 'MAC-2'], "(45, 0xffffffff, 0xffffffff, struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset) if host == 'MAC-1' else b'')");
   const { report } = auditJson(EXAMPLE, zipPath);
   assert.equal(report.summary.files, 2);
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-1').map((f) => f.code).sort(), ['audit/value-mismatch']);
@@ -409,22 +417,9 @@ open(sys.argv[2], 'wb').write(out)
 });
 
 test('a directory record whose extra field claims more bytes than it holds stops the zip there, after the plists before it, and the run goes on', () => {
-  const dir = tempDir();
-  const zipPath = join(dir, 'extra.zip');
+  const zipPath = join(tempDir(), 'extra.zip');
   // Found by the mutation property test (archive-properties): yauzl's parseExtraFields threw a plain Error, which ended the whole audit.
-  execFileSync('python3', ['-c', `
-import struct, sys, zlib
-data = open(sys.argv[1], 'rb').read()
-crc = zlib.crc32(data)
-out, records = b'', b''
-for host, extra in (('MAC-1', b''), ('MAC-2', struct.pack('<HH', 0x5455, 100) + b'1234'), ('MAC-3', b'')):
-    name = (host + '/u/com.microsoft.Messenger.plist').encode()
-    offset = len(out)
-    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0) + name + data
-    records += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), len(extra), 0, 0, 0, 0, offset) + name + extra
-out += records + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 3, 3, len(records), len(out), 0)
-open(sys.argv[2], 'wb').write(out)
-`, DEVIANT, zipPath]);
+  handWrittenZip(zipPath, ['MAC-1', 'MAC-2', 'MAC-3'], "(20, len(data), offset, struct.pack('<HH', 0x5455, 100) + b'1234' if host == 'MAC-2' else b'')");
   const { code, report, stderr } = auditJson(EXAMPLE, zipPath, PULLED);
   assert.equal(code, 1, stderr);
   assert.deepEqual(report.findings.filter((f) => f.file === zipPath).map((f) => [f.code, f.message]), [

@@ -71,11 +71,12 @@ export type WorkerMessage =
   | { type: 'done'; id: number; findings: Finding[]; audited: Audited[]; files: number; hosts: Uint8Array; users: Uint8Array; archives: string[] };
 
 /**
- * Names (hosts, host/user pairs) written as UTF-8, each ended by '\0' (no path segment holds one), and a name
- * given again at once (the next plist of the same Mac) written once. Bytes rather than strings: a thread
- * gathered each batch's names in Sets until the batch ended, by when they had outlived its young
- * generation, and a thread never lives to its first full collection, so that garbage stayed (2.5 MB a
- * thread over a 200,000-plist audit, 4 MB where 10,000 Macs left 1 MB).
+ * Names (hosts, host/user pairs) written as UTF-8, each after its length in bytes (LEB128: a zip entry's
+ * name may hold any character, '\0' too), and a name given again at once (the next plist of the same Mac)
+ * written once. Bytes rather than strings: a thread gathered each batch's names in Sets until the batch
+ * ended, by when they had outlived its young generation, and a thread never lives to its first full
+ * collection, so that garbage stayed (2.5 MB a thread over a 200,000-plist audit, 4 MB where 10,000 Macs
+ * left 1 MB).
  */
 export class NameBytes {
   private bytes = Buffer.alloc(16 * 1024);
@@ -89,14 +90,15 @@ export class NameBytes {
   add(name: string): void {
     if (name === this.last) return;
     this.last = name;
-    const most = this.length + 3 * name.length + 1;
-    if (most > this.bytes.length) {
-      const grown = Buffer.alloc(Math.max(most, 2 * this.bytes.length));
+    let size = Buffer.byteLength(name, 'utf8');
+    if (this.length + 5 + size > this.bytes.length) {
+      const grown = Buffer.alloc(Math.max(this.length + 5 + size, 2 * this.bytes.length));
       this.bytes.copy(grown, 0, 0, this.length);
       this.bytes = grown;
     }
+    for (; size >= 0x80; size >>>= 7) this.bytes[this.length++] = (size & 0x7f) | 0x80;
+    this.bytes[this.length++] = size;
     this.length += this.bytes.write(name, this.length, 'utf8');
-    this.bytes[this.length++] = 0;
   }
 
   /** A copy of the names written since the last take (a view would carry, and clone, the whole buffer). */
@@ -130,8 +132,16 @@ export class DistinctNames {
     this.addChunk(this.pending.take());
     const names = new Set<string>();
     for (const chunk of this.chunks) {
-      const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('utf8');
-      for (let start = 0, end = text.indexOf('\0'); end >= 0; start = end + 1, end = text.indexOf('\0', start)) names.add(text.slice(start, end));
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      for (let at = 0; at < bytes.length;) {
+        let size = 0;
+        for (let shift = 0; ; shift += 7) {
+          const byte = bytes[at++]!;
+          size += (byte & 0x7f) * 2 ** shift;
+          if (byte < 0x80) break;
+        }
+        names.add(bytes.toString('utf8', at, (at += size)));
+      }
     }
     return names.size;
   }

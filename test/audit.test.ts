@@ -124,6 +124,36 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
   assert.deepEqual(findings.filter((f) => f.file === 'pull/broken.zip').map((f) => f.code), ['audit/unreadable']);
 });
 
+test('a folder of a pull that cannot be listed is an audit/unreadable finding, threads or not, and the rest is audited', () => {
+  const dir = tempDir();
+  const pull = join(dir, 'pull');
+  const plist = readFileSync(DEVIANT);
+  for (let i = 0; i < 300; i++) {
+    mkdirSync(join(pull, `MAC-${i}`, 'u'), { recursive: true });
+    writeFileSync(join(pull, `MAC-${i}`, 'u', 'com.microsoft.Messenger.plist'), plist);
+  }
+  // Longer than PATH_MAX (4,096 bytes), made one level at a time relative to the last: this was exit 2, no report.
+  execFileSync('python3', ['-c', `import os, sys
+d = os.open(sys.argv[1], os.O_RDONLY)
+for name in ['MAC-deep', 'Users', 'eve'] + ['a' * 200] * 25:
+    os.mkdir(name, dir_fd=d)
+    n = os.open(name, os.O_RDONLY, dir_fd=d); os.close(d); d = n`, pull]);
+  let runs;
+  try {
+    runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+  } finally {
+    execFileSync('rm', ['-rf', join(pull, 'MAC-deep')]); // Node's rmSync, which cleans up after the tests, cannot
+  }
+  assert.equal(runs[0]!.code, 1, runs[0]!.stderr);
+  assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
+  const { summary, findings } = JSON.parse(runs[0]!.stdout) as JsonReport;
+  assert.equal(summary.files, 300);
+  const unlisted = findings.filter((f) => f.code === 'audit/unreadable');
+  assert.equal(unlisted.length, 1);
+  assert.deepEqual([unlisted[0]!.host, unlisted[0]!.user, unlisted[0]!.message], ['MAC-deep', 'eve', 'cannot list this folder (ENAMETOOLONG); the plists in it, if any, are not audited']);
+  assert.match(unlisted[0]!.file, /^pull\/MAC-deep\/Users\/eve(\/a{200})+$/);
+});
+
 test('control and bidirectional characters from a pull reach a terminal as escapes, never raw; the JSON keeps them exact', () => {
   const dir = tempDir();
   // A host folder and a key made to erase the line above and recolour the screen, and a key with U+202E.

@@ -3,7 +3,7 @@ import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } 
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
 import { NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
-import { isArchive, readPulled, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
+import { isArchive, readPulled, unlistedFinding, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders (or a zip's plists) of each batch it is sent (see audit-threads.ts).
 const setup = workerData as AuditSetup;
@@ -11,7 +11,7 @@ const catalog = loadCatalog();
 const { fleet, source } = checkFleet(setup.fleetFile, setup.fleetBytes, catalog);
 if (!fleet || !source) throw new Error('fleet.yaml no longer checks out in the audit thread');
 const base: AuditContext = { fleet, source, catalog, usersByName: new Map() };
-const listed = new Map<number, { batch: Batch; files: Listed[]; archives: string[] }>();
+const listed = new Map<number, { batch: Batch; files: Listed[]; aside: Aside }>();
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 /** Each batch's hosts and host/user pairs, sent with its findings; reused, as a batch's names are taken when it is done. */
 const hosts = new NameBytes();
@@ -24,15 +24,21 @@ interface Listed {
   record?: ZipRecord;
 }
 
-/** Calls `visit` with each of a batch's files of an audited domain (its folders walked in turn) or its zip's plists; archives found go to `archives`, for the main thread. */
-function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[]): void {
+/** What a batch's walk sets aside: archives found, for the main thread to read, and folders it could not list. */
+interface Aside {
+  archives: string[];
+  findings: Finding[];
+}
+
+/** Calls `visit` with each of a batch's files of an audited domain (its folders walked in turn) or its zip's plists. */
+function eachFile(batch: Batch, visit: (file: Listed) => void, aside: Aside): void {
   const take = (rel: string) => {
-    if (isArchive(rel)) return void archives.push(rel);
+    if (isArchive(rel)) return void aside.archives.push(rel);
     const domain = domainOf(rel, base);
     if (domain !== undefined) visit({ rel, domain });
   };
   batch.files.forEach(take);
-  for (const dir of batch.dirs) walkFiles(batch.root, dir, take);
+  for (const dir of batch.dirs) walkFiles(batch.root, dir, take, (rel, code) => void aside.findings.push(unlistedFinding(batch.arg, rel, code)));
   for (const { record, domain } of batch.zip ?? []) visit({ rel: record.name, domain, record });
 }
 
@@ -40,7 +46,7 @@ function eachFile(batch: Batch, visit: (file: Listed) => void, archives: string[
  * Reads and audits each file in turn: its bytes and parse are garbage before the next file is read, which
  * keeps the young generation's survivors (and the time V8 spends copying them) to the findings.
  */
-function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext, archives: string[]): void {
+function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext, aside: Aside): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
   let count = 0;
@@ -58,27 +64,25 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
   } finally {
     zip?.close();
   }
-  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives });
+  findings.push(...aside.findings);
+  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives: aside.archives });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {
   if (message.type === 'users') {
-    const { batch, files, archives } = listed.get(message.id)!;
+    const { batch, files, aside } = listed.get(message.id)!;
     listed.delete(message.id);
-    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) }, archives);
+    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) }, aside);
     return;
   }
   // Without a directory, files are audited as they are found: a batch's listing, held while the batch was
   // audited, outlived the young generation (a 200,000-plist audit peaked at 176 to 178 MB with it, 170 to
   // 171 MB without).
-  if (!setup.askForUsers) {
-    const archives: string[] = [];
-    return auditBatch(message, (visit) => eachFile(message, visit, archives), base, archives);
-  }
+  const aside: Aside = { archives: [], findings: [] };
+  if (!setup.askForUsers) return auditBatch(message, (visit) => eachFile(message, visit, aside), base, aside);
   // With one, a batch is listed first, to ask for the users its files belong to.
   const files: Listed[] = [];
-  const archives: string[] = [];
-  eachFile(message, (file) => files.push(file), archives);
-  listed.set(message.id, { batch: message, files, archives });
+  eachFile(message, (file) => files.push(file), aside);
+  listed.set(message.id, { batch: message, files, aside });
   post({ type: 'need', id: message.id, names: [...new Set(files.map((f) => whoFrom(f.rel).user).filter((u): u is string => u !== null))] });
 });

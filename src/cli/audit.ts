@@ -3,13 +3,13 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
-import { atLeast, CODES, type Code, type Severity } from '../diagnostics/diagnostic.js';
+import { atLeast, type Severity } from '../diagnostics/diagnostic.js';
 import { findingsFormatters, summarize, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
 import { auditInThreads, auditThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type Work } from './audit-threads.js';
-import { ArchiveError, frontier, isArchive, isZip, missingPaths, pulledFiles, readPulled, readZip, walkFiles, ZipArchive, type Pulled } from './pulled.js';
+import { ArchiveError, frontier, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -62,7 +62,8 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) return auditFile(arg);
-    const plan = frontier(absolute, THREADED_FOLDERS);
+    const unlisted = (dir: string, code: string) => void tally.findings.push(unlistedFinding(arg, dir, code));
+    const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);
     let archives: string[] = [];
     if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
@@ -74,7 +75,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
         if (domain !== undefined) visit(readPulled(absolute, arg, rel, domain));
       };
       plan.files.forEach(take);
-      for (const dir of plan.dirs) walkFiles(absolute, dir, take);
+      for (const dir of plan.dirs) walkFiles(absolute, dir, take, unlisted);
     }
     // Archives in a pull (a day's export saved beside the others) are audited after its plists, each as if named.
     for (const rel of archives.sort()) {
@@ -125,10 +126,3 @@ function nothingAudited(arg: string, holdsMany: boolean): Finding {
     : `nothing audited: ${arg} is not <domain>.plist for a domain fleet.yaml or the catalogue knows`);
 }
 
-/** A finding about a PATH argument as a whole. */
-function pathFinding(arg: string, code: Code, message: string): Finding {
-  return {
-    code, severity: CODES[code], message, file: arg,
-    host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null,
-  };
-}

@@ -1,8 +1,10 @@
-import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { TarError, TarReader } from './tar.js';
 import type { Progress } from './progress.js';
+import type { Finding } from '../audit/audit.js';
+import { CODES, type Code } from '../diagnostics/diagnostic.js';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
@@ -64,7 +66,7 @@ const isTar = (arg: string) => /\.(tar\.gz|tgz|tar)$/i.test(arg);
  * The top of a folder, opened breadth-first until it holds at least `units` folders to share out among
  * threads (or nothing is left to open); paths relative to `root`, '/'-separated.
  */
-export function frontier(root: string, units: number): { dirs: string[]; files: string[] } {
+export function frontier(root: string, units: number, unlisted: Unlisted): { dirs: string[]; files: string[] } {
   let dirs = [''];
   const files: string[] = [];
   while (dirs.length > 0 && dirs.length < units) {
@@ -72,16 +74,18 @@ export function frontier(root: string, units: number): { dirs: string[]; files: 
     for (const dir of dirs) {
       // One entry at a time: listed whole, as Dirents, a 100,000-Mac pull took the main thread's heap to 48 MB
       // (31 MB this way) in a run without the shebang's flags.
-      const listing = opendirSync(join(root, dir));
-      try {
-        for (let entry; (entry = listing.readSync()) !== null; ) {
-          const rel = dir ? `${dir}/${entry.name}` : entry.name;
-          if (entry.isDirectory()) next.push(rel);
-          else if (entry.isFile()) files.push(rel);
+      listing(dir, unlisted, () => {
+        const folder = opendirSync(join(root, dir));
+        try {
+          for (let entry; (entry = folder.readSync()) !== null; ) {
+            const rel = dir ? `${dir}/${entry.name}` : entry.name;
+            if (entry.isDirectory()) next.push(rel);
+            else if (entry.isFile()) files.push(rel);
+          }
+        } finally {
+          folder.closeSync();
         }
-      } finally {
-        listing.closeSync();
-      }
+      });
     }
     dirs = next.sort();
   }
@@ -92,12 +96,43 @@ export function frontier(root: string, units: number): { dirs: string[]; files: 
  * Calls `visit` with every file under root/dir, relative to root, not following symlinks (a pull is
  * untrusted). `root` is absolute and the names come from readdir, so plain concatenation is a valid path.
  */
-export function walkFiles(root: string, dir: string, visit: (rel: string) => void): void {
-  for (const entry of readdirSync(dir ? `${root}/${dir}` : root, { withFileTypes: true })) {
+export function walkFiles(root: string, dir: string, visit: (rel: string) => void, unlisted: Unlisted): void {
+  let entries: Dirent[] = [];
+  listing(dir, unlisted, () => (entries = readdirSync(dir ? `${root}/${dir}` : root, { withFileTypes: true })));
+  for (const entry of entries) {
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) walkFiles(root, rel, visit);
+    if (entry.isDirectory()) walkFiles(root, rel, visit, unlisted);
     else if (entry.isFile()) visit(rel);
   }
+}
+
+/**
+ * Told of each folder of a pull that cannot be listed: no permission, a path longer than the system allows
+ * (a pull copied from a deeper tree), gone since its parent was listed. The walk goes on without it.
+ */
+export type Unlisted = (dir: string, code: string) => void;
+
+function listing(dir: string, unlisted: Unlisted, list: () => void): void {
+  try {
+    list();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    unlisted(dir, code);
+  }
+}
+
+/** A finding about a PATH argument, or a folder under it, as a whole. */
+export function pathFinding(file: string, code: Code, message: string, who: { host: string | null; user: string | null } = { host: null, user: null }): Finding {
+  return {
+    code, severity: CODES[code], message, file, ...who,
+    group: null, domain: null, key: null, expected: null, actual: null, policy: null,
+  };
+}
+
+/** The finding for a folder `dir` under the PATH `arg` that cannot be listed, under the host and user a plist in it would have. */
+export function unlistedFinding(arg: string, dir: string, code: string): Finding {
+  return pathFinding(dir ? join(arg, dir) : arg, 'audit/unreadable', `cannot list this folder (${code}); the plists in it, if any, are not audited`, whoFrom(`${dir}/-`));
 }
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */

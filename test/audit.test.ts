@@ -100,15 +100,20 @@ test('zip, tar.gz and tar archives of pulls give the same findings as the folder
   }
 });
 
-test('archives inside a pulled folder are audited too, threads or not; a broken one is audit/unreadable and the rest goes on', () => {
-  const dir = tempDir();
+/** `dir`/pull with DEVIANT for 300 Macs, so that with MDMGEN_THREADS the folder is shared among threads. */
+function threadedPull(dir: string): string {
   const pull = join(dir, 'pull');
-  // 300 Macs, so that with MDMGEN_THREADS the folder is shared among threads.
   const plist = readFileSync(DEVIANT);
   for (let i = 0; i < 300; i++) {
     mkdirSync(join(pull, `MAC-${i}`, 'u'), { recursive: true });
     writeFileSync(join(pull, `MAC-${i}`, 'u', 'com.microsoft.Messenger.plist'), plist);
   }
+  return pull;
+}
+
+test('archives inside a pulled folder are audited too, threads or not; a broken one is audit/unreadable and the rest goes on', () => {
+  const dir = tempDir();
+  const pull = threadedPull(dir);
   mkdirSync(join(pull, 'exports', 'week-47'), { recursive: true });
   execFileSync('tar', ['-czf', join(pull, 'exports', 'week-47', 'pulls.tar.gz'), '-C', PULLED, '.']);
   execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(pull, 'day-1'), PULLED]);
@@ -126,12 +131,7 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
 
 test('a folder of a pull that cannot be listed is an audit/unreadable finding, threads or not, and the rest is audited', () => {
   const dir = tempDir();
-  const pull = join(dir, 'pull');
-  const plist = readFileSync(DEVIANT);
-  for (let i = 0; i < 300; i++) {
-    mkdirSync(join(pull, `MAC-${i}`, 'u'), { recursive: true });
-    writeFileSync(join(pull, `MAC-${i}`, 'u', 'com.microsoft.Messenger.plist'), plist);
-  }
+  const pull = threadedPull(dir);
   // Longer than PATH_MAX (4,096 bytes), made one level at a time relative to the last: this was exit 2, no report.
   execFileSync('python3', ['-c', `import os, sys
 d = os.open(sys.argv[1], os.O_RDONLY)

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { loadCatalog } from '../src/catalog/catalog.js';
+import { readPulled } from '../src/cli/pulled.js';
 import { exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
@@ -152,6 +153,15 @@ for name in ['MAC-deep', 'Users', 'eve'] + ['a' * 200] * 25:
   assert.equal(unlisted.length, 1);
   assert.deepEqual([unlisted[0]!.host, unlisted[0]!.user, unlisted[0]!.message], ['MAC-deep', 'eve', 'cannot list this folder (ENAMETOOLONG); the plists in it, if any, are not audited']);
   assert.match(unlisted[0]!.file, /^pull\/MAC-deep\/Users\/eve(\/a{200})+$/);
+});
+
+test('a plist of a pull replaced, after it was listed, by a link or a FIFO is neither followed nor waited on', () => {
+  const dir = tempDir();
+  symlinkSync(DEVIANT, join(dir, 'com.microsoft.Messenger.plist'));
+  execFileSync('mkfifo', [join(dir, 'com.microsoft.MessengerDaemon.plist')]);
+  assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.Messenger.plist', 'com.microsoft.Messenger').bytes, { problem: 'cannot read it (ELOOP)' });
+  // Opened without blocking, a FIFO refuses the positioned read (opened blocking, it waited for a writer forever).
+  assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.MessengerDaemon.plist', 'com.microsoft.MessengerDaemon').bytes, { problem: 'cannot read it (ESPIPE)' });
 });
 
 test('control and bidirectional characters from a pull reach a terminal as escapes, never raw; the JSON keeps them exact', () => {

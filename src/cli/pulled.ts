@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { TarError, TarReader } from './tar.js';
@@ -46,7 +46,7 @@ export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, 
   if (isTar(arg)) return readTar(arg, absolute, domainOf, visit, track);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
-  if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute) });
+  if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute, constants.O_RDONLY) });
 }
 
 export type DomainOf = (path: string) => string | undefined;
@@ -137,7 +137,9 @@ export function unlistedFinding(arg: string, dir: string, code: string): Finding
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
-  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`) };
+  // Listed as a file, but a pull is untrusted and may change under the walk: never follow a link put in its
+  // place, and never wait for a FIFO's writer (opened without blocking, a FIFO refuses the read: ESPIPE).
+  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK) };
 }
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -148,10 +150,10 @@ const tooLarge = (size: number, what = 'bytes') => ({ problem: `${size} ${what} 
  * Opens once and reads; a file that fills the first 64 KB (preferences are a few hundred bytes) has its
  * size checked before anything is allocated for it, and is then read exactly.
  */
-function readCapped(path: string): Buffer | { problem: string } {
+function readCapped(path: string, flags: number): Buffer | { problem: string } {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, flags);
     const first = readSync(fd, scratch, 0, scratch.length, 0);
     if (first < scratch.length) return Buffer.from(scratch.subarray(0, first));
     const { size } = fstatSync(fd);

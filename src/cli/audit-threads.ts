@@ -75,8 +75,8 @@ export type WorkerMessage =
  * name may hold any character, '\0' too), and a name given again at once (the next plist of the same Mac)
  * written once. Bytes rather than strings: a thread gathered each batch's names in Sets until the batch
  * ended, by when they had outlived its young generation, and a thread never lives to its first full
- * collection, so that garbage stayed (2.5 MB a thread over a 200,000-plist audit, 4 MB where 10,000 Macs
- * left 1 MB).
+ * collection, so that garbage stayed (over a 200,000-plist audit, each thread's old space grew from 7.9 to
+ * 11.3 MB with the Sets, from 7.7 to 8.7 MB without).
  */
 export class NameBytes {
   private bytes = Buffer.alloc(16 * 1024);

@@ -164,22 +164,25 @@ test('a plist of a pull replaced, after it was listed, by a link or a FIFO is ne
   assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.MessengerDaemon.plist', 'com.microsoft.MessengerDaemon').bytes, { problem: 'cannot read it (ESPIPE)' });
 });
 
-test('control and bidirectional characters from a pull reach a terminal as escapes, never raw; the JSON keeps them exact', () => {
+test('control and bidirectional characters from a pull reach a terminal as escapes, never raw, in every format printed; the JSON keeps them exact', () => {
   const dir = tempDir();
   // A host folder and a key made to erase the line above and recolour the screen, and a key with U+202E.
   const host = 'MAC-9\u001b[1A\u001b[2K';
   const prefs = join(dir, host, 'Users', 'eve', 'Library', 'Preferences', 'Microsoft');
   mkdirSync(prefs, { recursive: true });
   execFileSync('python3', ['-c', `import plistlib, sys
-open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x1b[31mEVIL': 'x', 'Greeting\\u202e': 'y'}, fmt=plistlib.FMT_BINARY))`, join(prefs, 'com.microsoft.Messenger.plist')]);
+open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x1b[31mEVIL': 'x', 'Greeting\\u202e': 'y', 'CSI\\x9b2J': 'z'}, fmt=plistlib.FMT_BINARY))`, join(prefs, 'com.microsoft.Messenger.plist')]);
   const stylish = mdmgen(['audit', EXAMPLE, dir]);
   assert.equal(stylish.code, 0, stylish.stderr);
   assert.doesNotMatch(stylish.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, 'no raw control or bidi character');
   assert.match(stylish.stdout, /^MAC-9\\u001b\[1A\\u001b\[2K \/ eve$/m);
   assert.match(stylish.stdout, /\\u001b\[2J\\u001b\[31mEVIL is not a com\.microsoft\.Messenger key/);
   assert.match(stylish.stdout, /Greeting\\u202e is not a com\.microsoft\.Messenger key/);
+  // JSON escapes C0 itself; C1 (xterm reads a UTF-8 U+009B as CSI) and bidi characters are escaped too, the same data.
+  for (const format of ['json', 'sarif']) assert.doesNotMatch(mdmgen(['audit', EXAMPLE, dir, '--format', format]).stdout, /[\u007f-\u009f\u202a-\u202e]/, format);
+  assert.doesNotMatch(mdmgen(['inspect', join(prefs, 'com.microsoft.Messenger.plist')]).stdout, /[\u007f-\u009f\u202a-\u202e]/, 'inspect');
   const { report } = auditJson(EXAMPLE, dir);
-  assert.deepEqual(report.findings.filter((f) => f.code === 'audit/unknown-key').map((f) => [f.host, f.key]).sort(), [[host, '\u001b[2J\u001b[31mEVIL'], [host, 'Greeting\u202e']]);
+  assert.deepEqual(report.findings.filter((f) => f.code === 'audit/unknown-key').map((f) => [f.host, f.key]).sort(), [[host, '\u001b[2J\u001b[31mEVIL'], [host, 'CSI\u009b2J'], [host, 'Greeting\u202e']]);
 });
 
 test('stylish groups by host and user; csv, junit and sarif carry the same findings and parse in other tools', () => {

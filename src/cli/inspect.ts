@@ -6,6 +6,7 @@ import { CmsError, isCms, judge, readSignedProfile } from '../pki/cms.js';
 import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict } from '../plist/value.js';
+import { jsonText } from '../format/terminal.js';
 import { EXIT, type Io } from './io.js';
 
 async function readArgument(io: Io, file: string): Promise<Buffer | string> {
@@ -104,7 +105,7 @@ export async function inspect(io: Io, file: string, options: { format: 'json' | 
   } catch (error) {
     return usage(io, `${file}: ${describeError(error)}`);
   }
-  io.stdout(options.format === 'yaml' ? stringify(output) : `${JSON.stringify(output, null, 2)}\n`);
+  io.stdout(options.format === 'yaml' ? stringify(output) : jsonText(output));
   return EXIT.ok;
 }
 

@@ -1,6 +1,6 @@
 import type { Finding } from '../audit/audit.js';
 import { CODES, countBySeverity, type Severity } from '../diagnostics/diagnostic.js';
-import { paint, printable } from './terminal.js';
+import { jsonText, paint, printable } from './terminal.js';
 
 export interface AuditSummary {
   files: number;
@@ -56,13 +56,13 @@ export const stylish: FindingsFormatter = ({ summary, findings }, { color }) => 
 };
 
 /** The contract (schemas/findings.schema.json): every field present, null where it does not apply. */
-export const json: FindingsFormatter = ({ summary, findings }) => `${JSON.stringify({
+export const json: FindingsFormatter = ({ summary, findings }) => jsonText({
   summary,
   findings: findings.map((f) => ({
     file: f.file, host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, code: f.code, severity: f.severity,
     expected: f.expected, actual: f.actual, message: f.message, line: f.line ?? null, offset: f.offset ?? null, policy: f.policy,
   })),
-}, null, 2)}\n`;
+});
 
 const CSV_COLUMNS = ['file', 'host', 'user', 'group', 'domain', 'key', 'code', 'severity', 'expected', 'actual', 'message', 'line'] as const;
 
@@ -112,7 +112,7 @@ const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warnin
 /** SARIF 2.1.0, which code-scanning dashboards read. */
 export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
   const codes = [...new Set(findings.map((f) => f.code))].sort();
-  return `${JSON.stringify({
+  return jsonText({
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [{
@@ -133,7 +133,7 @@ export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
         properties: { host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, expected: f.expected, actual: f.actual, policy: f.policy },
       })),
     }],
-  }, null, 2)}\n`;
+  });
 };
 
 export const findingsFormatters = { stylish, json, sarif, junit, csv } satisfies Record<string, FindingsFormatter>;

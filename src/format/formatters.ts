@@ -1,5 +1,5 @@
 import { countBySeverity, displayKeyPath, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { paint, printable } from './terminal.js';
+import { jsonText, paint, printable } from './terminal.js';
 
 export type Formatter = (diagnostics: readonly Diagnostic[], context: { color: boolean }) => string;
 
@@ -34,7 +34,7 @@ export const json: Formatter = (diagnostics) => {
       keyPath: d.keyPath ? displayKeyPath(d.keyPath) : null,
     })),
   };
-  return `${JSON.stringify(out, null, 2)}\n`;
+  return jsonText(out);
 };
 
 export const formatters = { stylish, json } satisfies Record<string, Formatter>;

@@ -8,5 +8,19 @@ export const paint = (on: boolean, code: number, text: string) => (on ? `\u001b[
  * from the admin), and U+202E would show a line's text reversed.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNPRINTABLE, escape);
 }
+
+/**
+ * JSON.stringify, with the C1 controls and bidirectional characters it leaves raw escaped too (it escapes
+ * C0): the same data to a parser, and nothing a terminal (xterm reads a UTF-8 U+009B as CSI) acts on when
+ * the report is printed rather than piped.
+ */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(UNPRINTABLE_BEYOND_C0, escape)}\n`;
+}
+
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Outside strings JSON text is ASCII, and its line breaks there are layout: C0 is JSON.stringify's to escape. */
+const UNPRINTABLE_BEYOND_C0 = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

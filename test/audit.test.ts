@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { readPulled } from '../src/cli/pulled.js';
 import { exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
@@ -180,7 +181,11 @@ open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x
   assert.match(stylish.stdout, /Greeting\\u202e is not a com\.microsoft\.Messenger key/);
   // JSON escapes C0 itself; C1 (xterm reads a UTF-8 U+009B as CSI) and bidi characters are escaped too, the same data.
   for (const format of ['json', 'sarif']) assert.doesNotMatch(mdmgen(['audit', EXAMPLE, dir, '--format', format]).stdout, /[\u007f-\u009f\u202a-\u202e]/, format);
-  assert.doesNotMatch(mdmgen(['inspect', join(prefs, 'com.microsoft.Messenger.plist')]).stdout, /[\u007f-\u009f\u202a-\u202e]/, 'inspect');
+  const plist = join(prefs, 'com.microsoft.Messenger.plist');
+  assert.doesNotMatch(mdmgen(['inspect', plist]).stdout, /[\u007f-\u009f\u202a-\u202e]/, 'inspect');
+  const yaml = mdmgen(['inspect', plist, '--format', 'yaml']).stdout;
+  assert.doesNotMatch(yaml, /[\u007f-\u009f\u202a-\u202e]/, 'inspect --format yaml');
+  assert.deepEqual(Object.keys((parseYaml(yaml) as { content: object }).content).sort(), ['\u001b[2J\u001b[31mEVIL', 'CSI\u009b2J', 'DisallowSave', 'Greeting\u202e']);
   const { report } = auditJson(EXAMPLE, dir);
   assert.deepEqual(report.findings.filter((f) => f.code === 'audit/unknown-key').map((f) => [f.host, f.key]).sort(), [[host, '\u001b[2J\u001b[31mEVIL'], [host, 'CSI\u009b2J'], [host, 'Greeting\u202e']]);
 });

@@ -6,7 +6,7 @@ import { CmsError, isCms, judge, readSignedProfile } from '../pki/cms.js';
 import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict } from '../plist/value.js';
-import { jsonText } from '../format/terminal.js';
+import { escapeBeyondC0, jsonText } from '../format/terminal.js';
 import { EXIT, type Io } from './io.js';
 
 async function readArgument(io: Io, file: string): Promise<Buffer | string> {
@@ -105,8 +105,18 @@ export async function inspect(io: Io, file: string, options: { format: 'json' | 
   } catch (error) {
     return usage(io, `${file}: ${describeError(error)}`);
   }
-  io.stdout(options.format === 'yaml' ? stringify(output) : jsonText(output));
+  io.stdout(options.format === 'yaml' ? yamlText(output) : jsonText(output));
   return EXIT.ok;
+}
+
+/**
+ * YAML with C1 and bidirectional characters escaped, as jsonText does. The yaml package writes them raw,
+ * even in double quotes, so output holding any is written again with every string double-quoted, where
+ * `\uXXXX` is an escape.
+ */
+function yamlText(output: unknown): string {
+  const text = stringify(output);
+  return escapeBeyondC0(text) === text ? text : escapeBeyondC0(stringify(output, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'QUOTE_DOUBLE' }));
 }
 
 function usage(io: Io, message: string): number {

@@ -17,7 +17,12 @@ export function printable(text: string): string {
  * the report is printed rather than piped.
  */
 export function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2).replace(UNPRINTABLE_BEYOND_C0, escape)}\n`;
+  return `${escapeBeyondC0(JSON.stringify(value, null, 2))}\n`;
+}
+
+/** C1 controls and bidirectional characters as `\uXXXX`: right inside a JSON string or a YAML double-quoted scalar. */
+export function escapeBeyondC0(text: string): string {
+  return text.replace(UNPRINTABLE_BEYOND_C0, escape);
 }
 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { readPulled } from '../src/cli/pulled.js';
+import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
@@ -296,6 +297,26 @@ test('the audit goes on past an unreadable file', () => {
   assert.deepEqual(report.findings.map((f) => [f.host, f.code]).filter(([h]) => h === 'MAC-2').slice(0, 2), [['MAC-2', 'audit/unreadable'], ['MAC-2', 'audit/missing-key']]);
   assert.equal(report.summary.files, 4);
   assert.ok(!report.findings.some((f) => f.host === 'MAC-1'));
+});
+
+test('a plist of 300,000 made-up keys gives 20 unknown-key findings and one that counts the rest; duplicate keys the same', () => {
+  const dir = join(tempDir(), 'MAC-1/Users/jdoe/Library/Preferences/Microsoft');
+  mkdirSync(dir, { recursive: true });
+  const keys: Record<string, boolean> = { DisallowSave: true };
+  for (let i = 0; i < 300_000; i++) keys[`Made${String(i).padStart(6, '0')}`] = true;
+  writeFileSync(join(dir, 'com.microsoft.Messenger.plist'), writeBinaryPlist(keys));
+  const duplicates = Array.from({ length: 50 }, () => '<key>RTCTransport</key><integer>4</integer>').join('\n');
+  writeFileSync(join(dir, 'com.microsoft.MessengerDaemon.plist'), `<plist><dict>\n${duplicates}\n</dict></plist>`);
+  const { code, report } = auditJson(exampleCopy(), dirname(dirname(dirname(dirname(dirname(dir))))));
+  assert.equal(code, 1);
+  assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
+  const unknown = report.findings.filter((f) => f.code === 'audit/unknown-key');
+  assert.deepEqual(unknown.slice(0, 20).map((f) => f.key), Array.from({ length: 20 }, (_, i) => `Made${String(i).padStart(6, '0')}`));
+  assert.deepEqual(unknown.slice(20).map((f) => [f.key, f.severity, f.message]), [[null, 'warning', '... and 299980 more audit/unknown-key findings in this file, from this line on']]);
+  const repeated = report.findings.filter((f) => f.code === 'audit/duplicate-key');
+  assert.equal(repeated.length, 21);
+  assert.deepEqual(repeated.at(-1)!.message, '... and 29 more audit/duplicate-key findings in this file, from this line on');
+  assert.equal(repeated.at(-1)!.line, 23, 'the line of the first duplicate left out');
 });
 
 test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pull is untrusted)', () => {

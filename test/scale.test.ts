@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { DistinctNames, NameBytes } from '../src/cli/audit-threads.js';
@@ -81,6 +81,23 @@ test('manifest.json, written as the build goes, is JSON.stringify(manifest, null
   const paths = manifest.artifacts.map((a) => a.path);
   assert.deepEqual(paths, [...paths].sort());
   assert.deepEqual(paths, listTree(out).filter((p) => p !== 'manifest.json'));
+});
+
+test('a build replaces an output folder of 200,000 files (a fleet that large, built before)', () => {
+  // On a tmpfs where there is one: 200,000 files on a disk take seconds to make and to delete.
+  const dir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/mdmgen-test-') : tempDir();
+  try {
+    const out = join(dir, 'build');
+    mkdirSync(join(out, 'profiles/users'), { recursive: true });
+    const artifacts = Array.from({ length: 200_000 }, (_, i) => ({ path: `profiles/users/user${i}.mobileconfig` }));
+    for (const { path } of artifacts) writeFileSync(join(out, path), '');
+    writeFileSync(join(out, 'manifest.json'), JSON.stringify({ artifacts }));
+    const run = mdmgen(['build', writeFleet(`${HEADER}preferences: { com.microsoft.Messenger: { DisallowSave: true } }\n`, dir), '-o', out]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(listTree(out).filter((p) => p.startsWith('profiles/')), ['profiles/base.mobileconfig'], 'the old build is gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the library\'s planBuild and the streaming CLI build agree byte for byte', async () => {

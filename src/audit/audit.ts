@@ -1,8 +1,8 @@
 import { describeValue, type Catalog } from '../catalog/catalog.js';
-import { CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { atLeast, CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { suggest } from '../diagnostics/suggest.js';
 import type { Fleet, Setting, User } from '../fleet/model.js';
-import { groupOf, policyFor, renderPolicy } from '../fleet/users.js';
+import { groupOf, policyFor, renderPolicy, REPORT_CAP } from '../fleet/users.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict, Real, type PlistValue } from '../plist/value.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
@@ -90,11 +90,21 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
   const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
   const group = known ? groupOf(fleet, known)?.name ?? null : null;
   const findings: Finding[] = [];
-  const finding = (code: Code, message: string, extra: Partial<Finding> = {}, severity: Severity = CODES[code]): void => {
-    findings.push({
-      code, severity, message, file: pulled.file, host: pulled.host, user: pulled.user, group, domain,
+  // The first REPORT_CAP findings of each code, then one that counts the rest: unknown and duplicate keys
+  // are as many as the file holds, and a plist of 300,000 made-up keys would otherwise be 300,000 lines of
+  // the report about one Mac (and 30 s of did-you-means; the message is made only for a finding kept).
+  const perCode = new Map<Code, { count: number; rest?: Finding }>();
+  const finding = (code: Code, message: string | (() => string), extra: Partial<Finding> = {}, severity: Severity = CODES[code]): void => {
+    const made = (text: string): Finding => ({
+      code, severity, message: text, file: pulled.file, host: pulled.host, user: pulled.user, group, domain,
       key: null, expected: null, actual: null, policy: null, ...extra,
     });
+    const seen = perCode.get(code) ?? { count: 0 };
+    perCode.set(code, seen);
+    if (++seen.count <= REPORT_CAP) findings.push(made(typeof message === 'string' ? message : message()));
+    // The rest are counted at the line of the first left out, with the most severe of their severities.
+    else if (!seen.rest) seen.rest = { ...made(''), key: null, expected: null, actual: null, policy: null };
+    else if (atLeast(severity, seen.rest.severity)) seen.rest.severity = severity;
   };
 
   let read;
@@ -148,13 +158,19 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
       const value = values[key]!;
       const catalogKey = entry.keys.get(key);
       if (!catalogKey) {
-        const hint = suggest(key, entry.keys.keys());
-        finding('audit/unknown-key', `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`, { key, actual: display(value), ...at(key) });
+        const message = () => {
+          const hint = suggest(key, entry.keys.keys());
+          return `${key} is not a ${domain} key${hint ? `; did you mean ${hint}?` : ''}`;
+        };
+        finding('audit/unknown-key', message, { key, actual: display(value), ...at(key) });
       } else if (!settings.has(key) && typeName(value) !== catalogKey.type) {
         // A key the policy leaves alone, but stored with a type Messenger does not read.
         finding('audit/type-mismatch', `${key} is ${typed(value)}, but Messenger reads ${article(catalogKey.type)}${defaultsHint(value, catalogKey.type)}`, { key, expected: catalogKey.type, actual: withType(value), ...at(key) }, 'warning');
       }
     }
+  }
+  for (const [code, { count, rest }] of perCode) {
+    if (rest) findings.push({ ...rest, message: `... and ${count - REPORT_CAP} more ${code} findings in this file, from this line on` });
   }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }

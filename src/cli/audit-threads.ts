@@ -148,6 +148,11 @@ export class DistinctNames {
 }
 
 /** What an audit has found so far, from any thread. */
+/** Appends one by one: spread into push, each item is an argument on the stack, and a pull can give more than it holds. */
+export function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 export class Tally {
   readonly findings: Finding[] = [];
   readonly audited: Audited[] = [];
@@ -161,7 +166,7 @@ export class Tally {
 
   add(result: { findings: Finding[]; audited: Audited }, host: string | null, user: string | null): void {
     this.files++;
-    this.findings.push(...result.findings);
+    append(this.findings, result.findings);
     if (this.listAudited) this.audited.push(result.audited);
     if (host) this.hosts.add(host);
     if (user) this.users.add(`${host}/${user}`);
@@ -259,11 +264,11 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
             return;
           }
           tally.files += message.files;
-          tally.findings.push(...message.findings);
-          if (tally.listAudited) tally.audited.push(...message.audited);
+          append(tally.findings, message.findings);
+          if (tally.listAudited) append(tally.audited, message.audited);
           tally.hosts.addChunk(message.hosts);
           tally.users.addChunk(message.users);
-          archives.push(...message.archives);
+          append(archives, message.archives);
           units += unitsOf.get(message.id)!;
           unitsOf.delete(message.id);
           onProgress(units);

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
-import { NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
+import { append, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
 import { isArchive, readPulled, unlistedFinding, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders (or a zip's plists) of each batch it is sent (see audit-threads.ts).
@@ -56,7 +56,7 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
       const file = record ? zip!.read(batch.arg, record, domain) : readPulled(batch.root, batch.arg, rel, domain);
       const result = auditPulled(file, context);
       count++;
-      findings.push(...result.findings);
+      append(findings, result.findings);
       if (setup.listAudited) audited.push(result.audited);
       if (file.host) hosts.add(file.host);
       if (file.user) users.add(`${file.host}/${file.user}`);
@@ -64,7 +64,7 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
   } finally {
     zip?.close();
   }
-  findings.push(...aside.findings);
+  append(findings, aside.findings);
   post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives: aside.archives });
 }
 

@@ -40,7 +40,7 @@ export async function verify(io: Io, file: string, options: { ca?: string[] }): 
     const caBytes = await readArgument(io, ca);
     if (typeof caBytes === 'string') return usage(io, caBytes);
     try {
-      cas.push(...readCertificates(caBytes));
+      for (const certificate of readCertificates(caBytes)) cas.push(certificate);
     } catch (error) {
       return usage(io, `${ca}: ${describeError(error)}`);
     }

@@ -108,8 +108,7 @@ export async function loadAnchors(io: Io, fleetPath: string, fleet: Fleet, sourc
     }
   }
   const { anchors, problems } = checkAnchors(files, io.now());
-  diagnostics.push(...problems.map((p) => at(source, p.code, p.message, p.keyPath)));
-  return { anchors, diagnostics };
+  return { anchors, diagnostics: [...diagnostics, ...problems.map((p) => at(source, p.code, p.message, p.keyPath))] };
 }
 
 export async function loadSigning(io: Io, fleetPath: string, fleet: Fleet, source: YamlSource, anchors: readonly Certificate[]): Promise<{ identity?: SigningIdentity; diagnostics: Diagnostic[] }> {

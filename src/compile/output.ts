@@ -103,11 +103,11 @@ async function refuseForeignFiles(target: string): Promise<void> {
   }
 }
 
-async function listFiles(root: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
+/** Every file under root, into one list: a folder's files spread into push would be arguments on the stack, too many for 200,000 users. */
+async function listFiles(root: string, prefix = '', out: string[] = []): Promise<string[]> {
   for (const entry of await readdir(join(root, prefix), { withFileTypes: true })) {
     const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(root, relative)));
+    if (entry.isDirectory()) await listFiles(root, relative, out);
     else out.push(relative);
   }
   return out;

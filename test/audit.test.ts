@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -8,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { readPulled } from '../src/cli/pulled.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
-import { exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
+import { BIN, exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'fleet.yaml');
 const PULLED = join(ROOT, 'examples', 'pulled');
@@ -317,6 +318,24 @@ test('a plist of 300,000 made-up keys gives 20 unknown-key findings and one that
   assert.equal(repeated.length, 21);
   assert.deepEqual(repeated.at(-1)!.message, '... and 29 more audit/duplicate-key findings in this file, from this line on');
   assert.equal(repeated.at(-1)!.line, 23, 'the line of the first duplicate left out');
+});
+
+test('a report whose reader went away ends quietly; one that cannot be written (a full disk) is exit 2, saying so', async () => {
+  const child = spawn(process.execPath, [BIN, 'audit', EXAMPLE, PULLED, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number];
+  assert.equal(stderr, '', 'no EPIPE stack trace');
+  assert.equal(code, 1, 'the exit status the findings give');
+  const full = openSync('/dev/full', 'w');
+  try {
+    const run = spawnSync(process.execPath, [BIN, 'audit', EXAMPLE, PULLED, '--format', 'json'], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+    assert.equal(run.status, 2);
+    assert.equal(run.stderr, 'mdmgen: cannot write to stdout: ENOSPC\n');
+  } finally {
+    closeSync(full);
+  }
 });
 
 test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pull is untrusted)', () => {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, type Severity } from '../diagnostics/diagnostic.js';
-import { findingsFormatters, summarize, type FindingsFormat } from '../format/findings.js';
+import { summarize, writeFindings, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
@@ -115,7 +115,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   audited.sort(byPath);
   const report = { summary: summarize(tally.files, findings, tally.hosts.count(), tally.users.count()), findings, audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
-  io.stdout(options.format === 'html' ? (await import('../format/html.js')).html(report) : findingsFormatters[options.format](report, { color }));
+  await writeFindings(io.stdout, options.format, report, { color });
   return findings.some((f) => atLeast(f.severity, options.failOn)) ? EXIT.findings : EXIT.ok;
 }
 

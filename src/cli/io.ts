@@ -1,6 +1,9 @@
+import { once } from 'node:events';
+
 /** Everything the CLI touches outside the process, injectable for tests. */
 export interface Io {
-  stdout: (text: string) => void;
+  /** Resolves, when it returns a promise, once the text is on its way: a large report waits for its reader. */
+  stdout: (text: string) => void | Promise<void>;
   stderr: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -14,8 +17,20 @@ export interface Io {
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
 export function processIo(): Io {
+  // Writes to a pipe are queued when its reader is slower than mdmgen (a 300,000-finding report piped into
+  // another program held all 211 MB of itself, twice), so a writer waits for the queue to drain. A reader
+  // that went away (`mdmgen audit ... | head`) ends the writing, not the run, and is no stack trace.
+  let closed = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') {
+      process.stderr.write(`mdmgen: cannot write to stdout: ${error.code ?? error.message}\n`);
+      process.exit(EXIT.usage);
+    }
+    closed = true;
+  });
+  const drained = () => once(process.stdout, 'drain').then(() => undefined, () => undefined);
   return {
-    stdout: (text) => void process.stdout.write(text),
+    stdout: (text) => (closed || process.stdout.write(text) ? undefined : drained()),
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
     env: process.env,

@@ -1,6 +1,6 @@
 import type { Finding } from '../audit/audit.js';
 import { CODES, countBySeverity, type Severity } from '../diagnostics/diagnostic.js';
-import { jsonText, paint, printable } from './terminal.js';
+import { escapeBeyondC0, paint, printable } from './terminal.js';
 
 export interface AuditSummary {
   files: number;
@@ -21,7 +21,11 @@ export interface AuditReport {
   fleet: string;
 }
 
-export type FindingsFormatter = (report: AuditReport, context: { color: boolean }) => string;
+/**
+ * A report as pieces of text, made one at a time as they are written: 300,000 findings as one JSON string
+ * took 200 MB, and its copies on the way to stdout four times that.
+ */
+export type FindingsFormatter = (report: AuditReport, context: { color: boolean }) => Iterable<string>;
 
 export function summarize(files: number, findings: readonly Finding[], hosts: number, users: number): AuditSummary {
   const counts = countBySeverity(findings);
@@ -34,47 +38,63 @@ export function summarize(files: number, findings: readonly Finding[], hosts: nu
 const COLORS: Record<Severity, number> = { error: 31, warning: 33, info: 36 };
 
 /** For people: findings grouped by host and user, then a summary line. */
-export const stylish: FindingsFormatter = ({ summary, findings }, { color }) => {
-  const lines: string[] = [];
+export const stylish: FindingsFormatter = function* ({ summary, findings }, { color }) {
   let heading = '';
   for (const f of findings) {
     const who = f.host === null && f.user === null
       ? '(no host or user in the path)'
       : `${f.host ?? '(no host)'} / ${f.user ?? '(no user)'}${f.group ? ` (${f.group})` : ''}`;
     if (who !== heading) {
-      if (heading) lines.push('');
-      lines.push(paint(color, 1, printable(who)));
+      yield `${heading ? '\n' : ''}${paint(color, 1, printable(who))}\n`;
       heading = who;
     }
     const where = f.line !== undefined ? `${f.file}:${f.line}` : f.offset !== undefined ? `${f.file}@0x${f.offset.toString(16)}` : f.file;
-    lines.push(`  ${printable(where)}  ${paint(color, COLORS[f.severity], f.severity)}  ${printable(f.message)}  ${paint(color, 2, f.code)}`);
+    yield `  ${printable(where)}  ${paint(color, COLORS[f.severity], f.severity)}  ${printable(f.message)}  ${paint(color, 2, f.code)}\n`;
   }
-  if (lines.length) lines.push('');
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-  lines.push(`${n(findings.length, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}`);
-  return `${lines.join('\n')}\n`;
+  yield `${findings.length ? '\n' : ''}${n(findings.length, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}\n`;
 };
 
 /** The contract (schemas/findings.schema.json): every field present, null where it does not apply. */
-export const json: FindingsFormatter = ({ summary, findings }) => jsonText({
-  summary,
-  findings: findings.map((f) => ({
-    file: f.file, host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, code: f.code, severity: f.severity,
-    expected: f.expected, actual: f.actual, message: f.message, line: f.line ?? null, offset: f.offset ?? null, policy: f.policy,
-  })),
-});
+export const json: FindingsFormatter = ({ summary, findings }) => jsonPieces({ summary, findings: LIST }, findings, (f) => ({
+  file: f.file, host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, code: f.code, severity: f.severity,
+  expected: f.expected, actual: f.actual, message: f.message, line: f.line ?? null, offset: f.offset ?? null, policy: f.policy,
+}));
+
+/** Marks where in a report's frame its list goes. */
+const LIST = ['\u0000list'];
+
+/**
+ * `jsonText` of `frame` with LIST in it replaced by the items, each made and stringified in turn: the same
+ * bytes (JSON.stringify's two-space layout, C1 and bidirectional characters escaped) as the whole at once.
+ */
+function* jsonPieces<T>(frame: unknown, items: readonly T[], made: (item: T) => unknown): Iterable<string> {
+  const text = escapeBeyondC0(JSON.stringify(frame, null, 2));
+  const marker = JSON.stringify(LIST[0]);
+  const at = text.indexOf(marker);
+  if (items.length === 0) return yield `${text.slice(0, text.lastIndexOf('[', at) + 1)}]${text.slice(text.indexOf(']', at) + 1)}\n`;
+  const lineStart = text.lastIndexOf('\n', at);
+  const indent = text.slice(lineStart + 1, at);
+  yield text.slice(0, lineStart);
+  let first = true;
+  for (const item of items) {
+    yield `${first ? '' : ','}\n${indent}${escapeBeyondC0(JSON.stringify(made(item), null, 2)).replaceAll('\n', `\n${indent}`)}`;
+    first = false;
+  }
+  yield `${text.slice(at + marker.length)}\n`;
+}
 
 const CSV_COLUMNS = ['file', 'host', 'user', 'group', 'domain', 'key', 'code', 'severity', 'expected', 'actual', 'message', 'line'] as const;
 
 /** RFC 4180, with cells that a spreadsheet would run as a formula (=, +, -, @) prefixed with '. */
-export const csv: FindingsFormatter = ({ findings }) => {
+export const csv: FindingsFormatter = function* ({ findings }) {
   const cellOf = (value: unknown) => {
     let text = value === null || value === undefined ? '' : String(value);
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const rows = findings.map((f) => CSV_COLUMNS.map((c) => cellOf(f[c])).join(','));
-  return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
+  yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for (const f of findings) yield `${CSV_COLUMNS.map((c) => cellOf(f[c])).join(',')}\r\n`;
 };
 
 export function xml(text: string): string {
@@ -87,11 +107,17 @@ export function xml(text: string): string {
 }
 
 /** JUnit: one test case per checked file, failing with its error findings (the others as system-out). */
-export const junit: FindingsFormatter = ({ summary, findings, audited }) => {
+export const junit: FindingsFormatter = function* ({ summary, findings, audited }) {
   const byFile = new Map<string, Finding[]>(audited.map((a) => [a.file, []]));
-  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
-  const failing = [...byFile.values()].filter((list) => list.some((f) => f.severity === 'error')).length;
-  const cases = [...byFile].map(([file, list]) => {
+  for (const f of findings) {
+    const list = byFile.get(f.file);
+    if (list) list.push(f);
+    else byFile.set(f.file, [f]);
+  }
+  let failing = 0;
+  for (const list of byFile.values()) if (list.some((f) => f.severity === 'error')) failing++;
+  yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${byFile.size}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${byFile.size}" failures="${failing}" errors="0" skipped="0">\n`;
+  for (const [file, list] of byFile) {
     const errors = list.filter((f) => f.severity === 'error');
     const others = list.filter((f) => f.severity !== 'error');
     const body = [
@@ -101,10 +127,11 @@ export const junit: FindingsFormatter = ({ summary, findings, audited }) => {
       }),
       ...(others.length ? [`      <system-out>${xml(others.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n'))}</system-out>`] : []),
     ];
-    if (body.length === 0) return `    <testcase classname="mdmgen" name="${xml(file)}"/>`;
-    return `    <testcase classname="mdmgen" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${byFile.size}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${byFile.size}" failures="${failing}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
+    yield body.length === 0
+      ? `    <testcase classname="mdmgen" name="${xml(file)}"/>\n`
+      : `    <testcase classname="mdmgen" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>\n`;
+  }
+  yield `${byFile.size ? '' : '\n'}  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
 };
 
 const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'note' };
@@ -112,7 +139,7 @@ const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warnin
 /** SARIF 2.1.0, which code-scanning dashboards read. */
 export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
   const codes = [...new Set(findings.map((f) => f.code))].sort();
-  return jsonText({
+  const frame = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [{
@@ -125,16 +152,31 @@ export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
         },
       },
       properties: { fleet },
-      results: findings.map((f) => ({
-        ruleId: f.code,
-        level: SARIF_LEVEL[f.severity],
-        message: { text: f.message },
-        locations: [{ physicalLocation: { artifactLocation: { uri: f.file.split('\\').join('/') }, ...(f.line !== undefined && { region: { startLine: f.line } }) } }],
-        properties: { host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, expected: f.expected, actual: f.actual, policy: f.policy },
-      })),
+      results: LIST,
     }],
-  });
+  };
+  return jsonPieces(frame, findings, (f) => ({
+    ruleId: f.code,
+    level: SARIF_LEVEL[f.severity],
+    message: { text: f.message },
+    locations: [{ physicalLocation: { artifactLocation: { uri: f.file.split('\\').join('/') }, ...(f.line !== undefined && { region: { startLine: f.line } }) } }],
+    properties: { host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, expected: f.expected, actual: f.actual, policy: f.policy },
+  }));
 };
+
+/** Writes a report in a format, a piece at a time, in writes of about 64 KB. */
+export async function writeFindings(write: (text: string) => void | Promise<void>, format: FindingsFormat, report: AuditReport, context: { color: boolean }): Promise<void> {
+  const pieces = format === 'html' ? [(await import('./html.js')).html(report)] : findingsFormatters[format](report, context);
+  let pending = '';
+  for (const piece of pieces) {
+    pending += piece;
+    if (pending.length >= 1 << 16) {
+      await write(pending);
+      pending = '';
+    }
+  }
+  if (pending) await write(pending);
+}
 
 export const findingsFormatters = { stylish, json, sarif, junit, csv } satisfies Record<string, FindingsFormatter>;
 export type FindingsFormat = keyof typeof findingsFormatters | 'html';

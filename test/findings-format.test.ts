@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Finding } from '../src/audit/audit.js';
+import { findingsFormatters, summarize, writeFindings, type AuditReport } from '../src/format/findings.js';
+import { escapeBeyondC0 } from '../src/format/terminal.js';
+
+const finding = (i: number, extra: Partial<Finding> = {}): Finding => ({
+  code: 'audit/value-mismatch', severity: 'error', message: `DisallowSave is false; the policy forces true (${i})`,
+  file: `pulls/MAC-${i}/Users/u${i}/Library/Preferences/Microsoft/com.microsoft.Messenger.plist`, host: `MAC-${i}`, user: `u${i}`,
+  group: null, domain: 'com.microsoft.Messenger', key: 'DisallowSave', expected: 'true', actual: 'false', line: 7, column: 1,
+  policy: { file: 'fleet.yaml', line: 4, column: 5 }, ...extra,
+});
+
+const report = (findings: Finding[], fleet = 'fleet.yaml'): AuditReport => ({
+  summary: summarize(findings.length, findings, findings.length, findings.length), findings,
+  audited: findings.map((f) => ({ file: f.file, group: null, domain: 'com.microsoft.Messenger' })), version: '0.1.0', fleet,
+});
+
+test('json and sarif, written a finding at a time, are JSON.stringify\'s layout of the whole, C1 and bidi characters escaped', async () => {
+  const odd = finding(2, { message: 'key \u009b31m and \u202egnp.exe', host: 'MAC-\u0085', actual: '"\u001b[2K"' });
+  for (const findings of [[], [finding(1)], [finding(1), odd, finding(3, { line: undefined, offset: 40 })]]) {
+    for (const format of ['json', 'sarif'] as const) {
+      const r = report(findings, 'fleet\u202e.yaml');
+      let text = '';
+      await writeFindings((piece) => void (text += piece), format, r, { color: false });
+      assert.equal(text, `${escapeBeyondC0(JSON.stringify(JSON.parse(text), null, 2))}\n`, `${format}, ${findings.length} findings`);
+      assert.doesNotMatch(text, /[\u0080-\u009f\u202e]/);
+      assert.equal(text, [...findingsFormatters[format](r, { color: false })].join(''));
+    }
+  }
+});
+
+test('a report is handed to stdout in writes of about 64 KB, each awaited, never as one string', async () => {
+  const findings = Array.from({ length: 6000 }, (_, i) => finding(i));
+  for (const format of ['stylish', 'json', 'sarif', 'junit', 'csv'] as const) {
+    const writes: number[] = [];
+    let waited = 0;
+    await writeFindings((piece) => {
+      writes.push(piece.length);
+      return new Promise((resolve) => setImmediate(() => resolve(void waited++)));
+    }, format, report(findings), { color: false });
+    assert.ok(writes.length > 10, `${format}: ${writes.length} writes`);
+    assert.ok(Math.max(...writes) < (1 << 16) + 4096, `${format}: the largest write is ${Math.max(...writes)} characters`);
+    assert.equal(waited, writes.length, 'each write waited for');
+  }
+});

@@ -55,7 +55,7 @@ function median(command, args, n = runs) {
 }
 
 // Startup and the bundled example.
-// mdmgen runs as a user runs it, by its shebang (which sets a V8 flag), not through `node bin/mdmgen.js`.
+// mdmgen runs as a user runs it, by its shebang, not through `node bin/mdmgen.js`.
 const bare = median(process.execPath, ['-e', '0']);
 const help = median(bin, ['--help']);
 const validateExample = median(bin, ['validate', join(root, 'examples/fleet.yaml')]);

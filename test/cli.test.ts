@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -13,6 +14,15 @@ test('--help exits 0 and lists the commands; no arguments is a usage error', () 
   const bare = mdmgen([]);
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /Usage: mdmgen/);
+});
+
+test('build and audit, run on a thread of their own, still know a terminal when they print to one: colour on, exit status kept', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, () => {
+  const env = { ...process.env, NO_COLOR: undefined };
+  const run = spawnSync('script', ['-qec', `"${process.execPath}" bin/mdmgen.js audit examples/fleet.yaml examples/pulled/MAC-0217`, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8' });
+  assert.equal(run.status, 1, 'the findings\' exit status, through the thread and script');
+  assert.match(run.stdout, /\u001b\[31merror\u001b\[0m  DisallowSave is false/);
+  const piped = mdmgen(['audit', 'examples/fleet.yaml', 'examples/pulled/MAC-0217'], { env: { NO_COLOR: '' } });
+  assert.doesNotMatch(piped.stdout, /\u001b/, 'no colour into a pipe');
 });
 
 test('an unknown option or command exits 2 without a stack trace', () => {

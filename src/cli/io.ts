@@ -16,21 +16,30 @@ export interface Io {
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
-export function processIo(): Io {
-  // Writes to a pipe are queued when its reader is slower than mdmgen (a 300,000-finding report piped into
-  // another program held all 211 MB of itself, twice), so a writer waits for the queue to drain. A reader
-  // that went away (`mdmgen audit ... | head`) ends the writing, not the run, and is no stack trace.
+/**
+ * Stdout that cannot be written: a reader that went away (`mdmgen audit ... | head`) ends the writing, not
+ * the run, and is no stack trace; anything else (a full disk) ends the run with exit 2, saying so, so a
+ * truncated report never passes for a whole one. Returns whether the reader went away.
+ */
+export function watchStdout(): () => boolean {
   let closed = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') {
       process.stderr.write(`mdmgen: cannot write to stdout: ${error.code ?? error.message}\n`);
       process.exit(EXIT.usage);
     }
     closed = true;
   });
+  return () => closed;
+}
+
+export function processIo(): Io {
+  // Writes to a pipe are queued when its reader is slower than mdmgen (a 300,000-finding report piped into
+  // another program held all 211 MB of itself, twice), so a writer waits for the queue to drain.
+  const closed = watchStdout();
   const drained = () => once(process.stdout, 'drain').then(() => undefined, () => undefined);
   return {
-    stdout: (text) => (closed || process.stdout.write(text) ? undefined : drained()),
+    stdout: (text) => (closed() || process.stdout.write(text) ? undefined : drained()),
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
     env: process.env,

@@ -67,6 +67,17 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
   return program;
 }
 
+/** main, with a bug (not bad input) said in one line, without a stack trace unless MDMGEN_DEBUG asks for one. */
+export async function cli(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (error) {
+    io.stderr(`mdmgen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (io.env.MDMGEN_DEBUG) io.stderr(`${error instanceof Error ? error.stack : ''}\n`);
+    return EXIT.usage;
+  }
+}
+
 /** Runs the CLI on user arguments (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.ok;

@@ -73,7 +73,7 @@ export function frontier(root: string, units: number, unlisted: Unlisted): { dir
     const next: string[] = [];
     for (const dir of dirs) {
       // One entry at a time: listed whole, as Dirents, a 100,000-Mac pull took the main thread's heap to 48 MB
-      // (31 MB this way) in a run without the shebang's flags.
+      // (31 MB this way) in a run with V8's default heap sizes.
       listing(dir, unlisted, () => {
         const folder = opendirSync(join(root, dir));
         try {

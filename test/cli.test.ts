@@ -16,7 +16,7 @@ test('--help exits 0 and lists the commands; no arguments is a usage error', () 
   assert.match(bare.stderr, /Usage: mdmgen/);
 });
 
-test('build and audit, run on a thread of their own, still know a terminal when they print to one: colour on, exit status kept', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, () => {
+test('build, audit and validate, run on a thread of their own, still know a terminal when they print to one: colour on, exit status kept', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, () => {
   const env = { ...process.env, NO_COLOR: undefined };
   const run = spawnSync('script', ['-qec', `"${process.execPath}" bin/mdmgen.js audit examples/fleet.yaml examples/pulled/MAC-0217`, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8' });
   assert.equal(run.status, 1, 'the findings\' exit status, through the thread and script');

@@ -2,12 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { watchStdout } from './io.js';
 
 /**
- * build and audit run on a thread of their own (command-worker.ts), whose heap is sized for them: a young
- * generation of 4 MB (V8's default grows to 48 MB, which a 100,000-user build filled for nothing: 201-207 MB
- * against 134 MB) and an old generation that grows to 1.2 times what was live after a full collection, not
- * up to twice. The main thread's heap can only be sized by V8 flags on the command line, and any V8 flag
- * there makes Node refuse the code cache its own modules were built with, which every command paid for at
- * startup (`mdmgen --help` 1.60x `node -e 0` with them, 1.32x without). The thread costs about 8 MB.
+ * build, audit and validate (the commands that read a fleet's directory, of 100,000 users and more) run on
+ * a thread of their own (command-worker.ts), whose heap is sized for them: a young generation of 4 MB (V8's
+ * default grows to 48 MB, which a 100,000-user build filled for nothing: 201-207 MB against 134 MB) and an
+ * old generation that grows to 1.2 times what was live after a full collection, not up to twice. The main
+ * thread's heap can only be sized by V8 flags on the command line, and any V8 flag there makes Node refuse
+ * the code cache its own modules were built with, which every command paid for at startup (`mdmgen --help`
+ * 1.60x `node -e 0` with them, 1.32x without). The thread costs about 8 MB.
  */
 export function inThread(argv: readonly string[]): Promise<number> {
   watchStdout();

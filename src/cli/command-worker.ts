@@ -4,7 +4,7 @@ import type { CommandData } from './command-thread.js';
 import { processIo } from './io.js';
 import { cli } from './main.js';
 
-// The thread build and audit run on (see command-thread.ts).
+// The thread build, audit and validate run on (see command-thread.ts).
 const { argv, stdoutIsTTY, stderrIsTTY } = workerData as CommandData;
 // Set once this thread has loaded what it starts with: set before, it would cost the thread the code cache too.
 setFlagsFromString('--heap-growing-percent=20');

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { readPulled } from '../src/cli/pulled.js';
+import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled } from '../src/cli/pulled.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { BIN, exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
 
@@ -165,6 +165,32 @@ test('a plist of a pull replaced, after it was listed, by a link or a FIFO is ne
   assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.Messenger.plist', 'com.microsoft.Messenger').bytes, { problem: 'cannot read it (ELOOP)' });
   // Opened without blocking, a FIFO refuses the positioned read (opened blocking, it waited for a writer forever).
   assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.MessengerDaemon.plist', 'com.microsoft.MessengerDaemon').bytes, { problem: 'cannot read it (ESPIPE)' });
+});
+
+test('an archive of a pull replaced, after it was listed, by a link or a FIFO, or gone, is an archive error; an archive named as a PATH is followed', async () => {
+  const dir = tempDir();
+  const zip = join(dir, 'real.zip');
+  execFileSync('zip', ['-qr', zip, '.'], { cwd: PULLED });
+  const tgz = join(dir, 'real.tar.gz');
+  execFileSync('tar', ['-czf', tgz, '-C', PULLED, '.']);
+  for (const [real, kind] of [[zip, 'zip'], [tgz, 'tar.gz']] as const) {
+    symlinkSync(real, join(dir, `link.${kind}`));
+    execFileSync('mkfifo', [join(dir, `fifo.${kind}`)]);
+    const read = async (name: string, flags: number) => {
+      let plists = 0;
+      try {
+        await pulledFiles(dir, name, (path) => (path.endsWith('.plist') ? 'com.microsoft.Messenger' : undefined), () => void plists++, undefined, flags);
+        return plists;
+      } catch (error) {
+        assert.ok(error instanceof ArchiveError, String(error));
+        return error.message;
+      }
+    };
+    assert.equal(await read(`link.${kind}`, IN_PULL), 'cannot read it (ELOOP)');
+    assert.equal(await read(`fifo.${kind}`, IN_PULL), 'not a regular file', 'refused at once, never waiting for a writer');
+    assert.equal(await read(`gone.${kind}`, IN_PULL), 'cannot read it (ENOENT)');
+    assert.equal(await read(`link.${kind}`, AS_GIVEN), 12, 'a PATH the admin gives is followed');
+  }
 });
 
 test('control and bidirectional characters from a pull reach a terminal as escapes, never raw, in every format printed; the JSON keeps them exact', () => {

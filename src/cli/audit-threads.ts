@@ -47,6 +47,8 @@ export interface Work {
   dirs: string[];
   files: string[];
   zip?: { record: ZipRecord; domain: string }[];
+  /** The zip's file descriptor, opened by the main thread: a thread reads that file, never one put in its place since. */
+  zipFd?: number;
   /** What the progress bar counts: folders, or a zip's records (its folders and other files too). */
   units: number;
 }
@@ -225,7 +227,7 @@ export function zipWork(zip: ZipArchive, domainOf: DomainOf, threads: number): (
   let fault: unknown;
   return () => {
     if (fault !== undefined) throw fault;
-    const work: Work = { dirs: [], files: [], zip: [], units: 0 };
+    const work: Work = { dirs: [], files: [], zip: [], zipFd: zip.fd, units: 0 };
     try {
       while (work.units < perBatch) {
         const next = records.next();

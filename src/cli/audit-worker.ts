@@ -50,20 +50,16 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
   const findings: Finding[] = [];
   const audited: Audited[] = [];
   let count = 0;
-  const zip = batch.zip && new ZipEntries(batch.root);
-  try {
-    files(({ rel, domain, record }) => {
-      const file = record ? zip!.read(batch.arg, record, domain) : readPulled(batch.root, batch.arg, rel, domain);
-      const result = auditPulled(file, context);
-      count++;
-      append(findings, result.findings);
-      if (setup.listAudited) audited.push(result.audited);
-      if (file.host) hosts.add(file.host);
-      if (file.user) users.add(`${file.host}/${file.user}`);
-    });
-  } finally {
-    zip?.close();
-  }
+  const zip = batch.zipFd !== undefined ? new ZipEntries(batch.zipFd) : undefined;
+  files(({ rel, domain, record }) => {
+    const file = record ? zip!.read(batch.arg, record, domain) : readPulled(batch.root, batch.arg, rel, domain);
+    const result = auditPulled(file, context);
+    count++;
+    append(findings, result.findings);
+    if (setup.listAudited) audited.push(result.audited);
+    if (file.host) hosts.add(file.host);
+    if (file.user) users.add(`${file.host}/${file.user}`);
+  });
   append(findings, aside.findings);
   post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives: aside.archives });
 }

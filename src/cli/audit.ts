@@ -9,7 +9,7 @@ import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
 import { auditInThreads, auditThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type Work } from './audit-threads.js';
-import { ArchiveError, frontier, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
+import { ArchiveError, AS_GIVEN, frontier, IN_PULL, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -46,11 +46,14 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       bar.finish();
     }
   };
-  /** Audits a plist or an archive of pulls, given as a path from the working folder; a large zip with threads, one per core. */
-  const auditFile = async (arg: string) => {
-    if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, visit, track);
+  /**
+   * Audits a plist or an archive of pulls, given as a path from the working folder and opened with `flags`
+   * (an archive found in a pull with IN_PULL); a large zip with threads, one per core.
+   */
+  const auditFile = async (arg: string, flags = AS_GIVEN) => {
+    if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, visit, track, flags);
     const path = resolve(io.cwd, arg);
-    const zip = await ZipArchive.open(path);
+    const zip = await ZipArchive.open(path, flags);
     const threads = fixedThreads ?? availableParallelism();
     if (zip.entryCount < THREADED_ENTRIES || threads < 2) return readZip(arg, zip, known, visit, track);
     try {
@@ -80,7 +83,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     // Archives in a pull (a day's export saved beside the others) are audited after its plists, each as if named.
     for (const rel of archives.sort()) {
       const inner = join(arg, rel);
-      await auditFile(inner).catch((error: unknown) => {
+      await auditFile(inner, IN_PULL).catch((error: unknown) => {
         if (!(error instanceof ArchiveError)) throw error;
         tally.findings.push(pathFinding(inner, 'audit/unreadable', error.message));
       });

@@ -9,6 +9,14 @@ import { CODES, type Code } from '../diagnostics/diagnostic.js';
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How a file is opened. A PATH is the admin's own: a symlink given is followed. A file found in a pull is
+ * not, and a pull is untrusted and may change under the walk: a file listed as regular is opened without
+ * following a link put in its place, and without waiting for a FIFO's writer.
+ */
+export const AS_GIVEN = constants.O_RDONLY;
+export const IN_PULL = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 export interface Pulled {
   file: string;
   host: string | null;
@@ -40,13 +48,28 @@ export function missingPaths(cwd: string, paths: readonly string[]): string[] {
  * as it is read; folders are read by frontier and walkFiles. `domainOf` says which paths are worth reading:
  * those of a domain the audit knows.
  */
-export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track = () => quiet): Promise<void> {
+export async function pulledFiles(cwd: string, arg: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track = () => quiet, flags = AS_GIVEN): Promise<void> {
   const absolute = resolve(cwd, arg);
-  if (isZip(arg)) return readZip(arg, await ZipArchive.open(absolute), domainOf, visit, track);
-  if (isTar(arg)) return readTar(arg, absolute, domainOf, visit, track);
+  if (isZip(arg)) return readZip(arg, await ZipArchive.open(absolute, flags), domainOf, visit, track);
+  if (isTar(arg)) return readTar(arg, absolute, flags, domainOf, visit, track);
   const path = arg.split('\\').join('/');
   const domain = domainOf(path);
-  if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute, constants.O_RDONLY) });
+  if (domain !== undefined && statSync(absolute).isFile()) visit({ file: arg, ...whoFrom(path), domain, bytes: readCapped(absolute, flags) });
+}
+
+/** An archive's file, open, or an ArchiveError saying why not (gone, a link or a FIFO in a pull, no permission). */
+function openArchive(path: string, flags: number): { fd: number; size: number } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, flags);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new ArchiveError('not a regular file');
+    return { fd, size: stats.size };
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    if (error instanceof ArchiveError) throw error;
+    throw new ArchiveError(`cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 export type DomainOf = (path: string) => string | undefined;
@@ -137,9 +160,8 @@ export function unlistedFinding(arg: string, dir: string, code: string): Finding
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
-  // Listed as a file, but a pull is untrusted and may change under the walk: never follow a link put in its
-  // place, and never wait for a FIFO's writer (opened without blocking, a FIFO refuses the read: ESPIPE).
-  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK) };
+  // Opened without blocking, a FIFO put in the file's place refuses the read (ESPIPE).
+  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`, IN_PULL) };
 }
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -192,25 +214,23 @@ export async function readZip(arg: string, zip: ZipArchive, domainOf: DomainOf, 
 /** The domain of a record's plist, or undefined when it is a folder or not an audited plist. */
 export const zipDomain = (record: ZipRecord, domainOf: DomainOf) => (record.name.endsWith('/') ? undefined : domainOf(record.name));
 
-/** A zip's entries, read from the file through a window: what a thread needs to audit a share of a zip. */
+/**
+ * A zip's entries, read through a window of the file its ZipArchive opened: what a thread needs to audit a
+ * share of a zip (a file descriptor is the process's, so a thread reads the zip the main thread opened,
+ * never a file put in its place since).
+ */
 export class ZipEntries {
-  private readonly fd: number;
   private readonly size: number;
   private readonly window: FileWindow;
 
-  constructor(path: string) {
-    this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
-    this.window = new FileWindow(this.fd, this.size);
+  constructor(fd: number) {
+    this.size = fstatSync(fd).size;
+    this.window = new FileWindow(fd, this.size);
   }
 
   /** A record's entry, as a pulled plist of `domain` in the archive given as `arg`. */
   read(arg: string, record: ZipRecord, domain: string): Pulled {
     return inArchive(arg, record.name, domain, zipEntryBytes(this.window, this.size, record));
-  }
-
-  close(): void {
-    closeSync(this.fd);
   }
 }
 
@@ -225,25 +245,26 @@ export class ZipEntries {
 export class ZipArchive {
   readonly entries: ZipEntries;
   readonly entryCount: number;
+  /** The zip's file, open until close(): the threads that audit its shares read it too. */
+  readonly fd: number;
   private readonly yauzl: typeof import('yauzl');
-  private readonly fd: number;
   private readonly directory: FileWindow;
   private readonly start: number;
 
-  private constructor(yauzl: typeof import('yauzl'), fd: number, directory: FileWindow, entryCount: number, start: number, path: string) {
+  private constructor(yauzl: typeof import('yauzl'), fd: number, directory: FileWindow, entryCount: number, start: number) {
     this.yauzl = yauzl;
     this.fd = fd;
     this.directory = directory;
     this.entryCount = entryCount;
     this.start = start;
-    this.entries = new ZipEntries(path);
+    this.entries = new ZipEntries(fd);
   }
 
-  static async open(path: string): Promise<ZipArchive> {
+  /** Opens a zip with `flags` (AS_GIVEN for a PATH, IN_PULL for a zip found in a pull). */
+  static async open(path: string, flags = AS_GIVEN): Promise<ZipArchive> {
     const yauzl = (await import('yauzl')).default;
-    const fd = openSync(path, 'r');
+    const { fd, size } = openArchive(path, flags);
     try {
-      const size = fstatSync(fd).size;
       const directory = new FileWindow(fd, size);
       class FileReader extends yauzl.RandomAccessReader {
         override _readStreamForRange(): never {
@@ -266,7 +287,7 @@ export class ZipArchive {
         });
       });
       // readEntryCursor is where the directory starts (a number, though @types/yauzl has it a boolean).
-      return new ZipArchive(yauzl, fd, directory, zip.entryCount, zip.readEntryCursor as unknown as number, path);
+      return new ZipArchive(yauzl, fd, directory, zip.entryCount, zip.readEntryCursor as unknown as number);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -328,7 +349,6 @@ export class ZipArchive {
 
   close(): void {
     closeSync(this.fd);
-    this.entries.close();
   }
 }
 
@@ -415,10 +435,11 @@ class FileWindow {
  * to 3.7 s without, and 121 MB against 96 MB (this thread's share, gunzip, the headers and sending the
  * bytes, left little to gain).
  */
-async function readTar(arg: string, path: string, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
-  const bar = track(`KB of ${arg}`, Math.ceil(statSync(path).size / 1024));
+async function readTar(arg: string, path: string, flags: number, domainOf: DomainOf, visit: (pulled: Pulled) => void, track: Track): Promise<void> {
+  const { fd, size } = openArchive(path, flags);
+  const bar = track(`KB of ${arg}`, Math.ceil(size / 1024));
   const kind = /\.tar$/i.test(arg) ? 'tar' : 'tar.gz';
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const file = createReadStream('', { fd, highWaterMark: 1 << 20 });
   const stream = kind === 'tar' ? file : file.pipe(createGunzip({ chunkSize: 1 << 18 }));
   // pipe() does not pass a read error on: without this, the loop below would wait for gunzip for ever.
   file.on('error', (e) => stream.destroy(e));

@@ -62,6 +62,12 @@ test('exit codes: 1 at or above --fail-on, 0 when compliant, 2 for a bad fleet.y
   assert.equal(mdmgen(['audit', bad, PULLED]).code, 2);
 });
 
+test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {
+  const { report } = auditJson(EXAMPLE, join(PULLED, 'MAC-0217'));
+  assert.deepEqual(report.findings.map((f) => [f.host, f.user, f.group, f.key]), [['MAC-0217', 'jgarcia', 'Legal', 'DisallowSave']]);
+  assert.equal(report.summary.hosts, 1);
+});
+
 test('a plist named on the command line is audited by its domain; a PATH that gives nothing to audit is an error finding', () => {
   const prefs = join(PULLED, 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft');
   const named = auditJson(EXAMPLE, join(prefs, 'com.microsoft.Messenger.plist'));

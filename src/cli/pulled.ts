@@ -1,6 +1,6 @@
 import { closeSync, constants, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { TarError, TarReader } from './tar.js';
 import type { Progress } from './progress.js';
 import type { Finding } from '../audit/audit.js';
@@ -28,12 +28,13 @@ export interface Pulled {
 
 /**
  * Host and user from where the file was found: <host>/Users/<user>/Library/Preferences/... or
- * <host>/<user>/... (the spec's two layouts), relative to the PATH argument.
+ * <host>/<user>/... (the spec's two layouts), relative to the PATH argument. A path that starts at Users/
+ * is under a PATH that is one Mac's own folder, `top`, which names the host.
  */
-export function whoFrom(relativePath: string): { host: string | null; user: string | null } {
+export function whoFrom(relativePath: string, top: string | null = null): { host: string | null; user: string | null } {
   const parts = relativePath.split('/').filter(Boolean);
   const users = parts.indexOf('Users');
-  if (users >= 0 && parts.length > users + 2) return { host: users > 0 ? parts[users - 1]! : null, user: parts[users + 1]! };
+  if (users >= 0 && parts.length > users + 2) return { host: users > 0 ? parts[users - 1]! : top, user: parts[users + 1]! };
   if (parts.length >= 3) return { host: parts[0]!, user: parts[1]! };
   return { host: null, user: null };
 }
@@ -161,7 +162,7 @@ export function unlistedFinding(arg: string, dir: string, code: string): Finding
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
   // Opened without blocking, a FIFO put in the file's place refuses the read (ESPIPE).
-  return { file: join(arg, rel), ...whoFrom(rel), domain, bytes: readCapped(`${root}/${rel}`, IN_PULL) };
+  return { file: join(arg, rel), ...whoFrom(rel, basename(root) || null), domain, bytes: readCapped(`${root}/${rel}`, IN_PULL) };
 }
 
 const scratch = Buffer.allocUnsafe(64 * 1024);

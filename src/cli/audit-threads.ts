@@ -255,7 +255,8 @@ export function zipWork(zip: ZipArchive, domainOf: DomainOf, threads: number): (
 export async function auditInThreads(setup: AuditSetup, root: string, arg: string, next: () => Work | undefined, threads: number, usersByName: UserLookup, tally: Tally, onProgress: (units: number) => void): Promise<string[]> {
   // V8 doubles a thread's young generation once enough has survived over its life: a 100,000-Mac audit's
   // threads each grew theirs from 8 to 17 MB (34 MB more at the peak, which 10,000 Macs never reach); held
-  // at 8 MB, it peaked at 179 MB instead of 208 MB, no slower, and at 6 MB (four threads) 8 MB lower again.
+  // at 8 MB, it peaked at 179 MB instead of 208 MB, no slower; at 6 MB, four threads took a 20,000-plist
+  // audit from 155-157 MB to 139 MB.
   const workers = Array.from({ length: threads }, () => new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 6 } }));
   const unitsOf = new Map<number, number>();
   let sent = 0;

@@ -149,8 +149,10 @@ for name in ['MAC-deep', 'Users', 'eve'] + ['a' * 200] * 25:
     os.mkdir(name, dir_fd=d)
     n = os.open(name, os.O_RDONLY, dir_fd=d); os.close(d); d = n`, pull]);
   let runs;
+  let oneMac;
   try {
     runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+    oneMac = mdmgen(['audit', EXAMPLE, 'pull/MAC-deep', '--format', 'json'], { cwd: dir });
   } finally {
     execFileSync('rm', ['-rf', join(pull, 'MAC-deep')]); // Node's rmSync, which cleans up after the tests, cannot
   }
@@ -162,6 +164,8 @@ for name in ['MAC-deep', 'Users', 'eve'] + ['a' * 200] * 25:
   assert.equal(unlisted.length, 1);
   assert.deepEqual([unlisted[0]!.host, unlisted[0]!.user, unlisted[0]!.message], ['MAC-deep', 'eve', 'cannot list this folder (ENAMETOOLONG); the plists in it, if any, are not audited']);
   assert.match(unlisted[0]!.file, /^pull\/MAC-deep\/Users\/eve(\/a{200})+$/);
+  const underMac = (JSON.parse(oneMac.stdout) as JsonReport).findings.find((f) => f.code === 'audit/unreadable')!;
+  assert.deepEqual([underMac.host, underMac.user], ['MAC-deep', 'eve'], 'a PATH that is the Mac\'s own folder names the host');
 });
 
 test('a plist of a pull replaced, after it was listed, by a link or a FIFO is neither followed nor waited on', () => {

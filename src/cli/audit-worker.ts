@@ -38,7 +38,7 @@ function eachFile(batch: Batch, visit: (file: Listed) => void, aside: Aside): vo
     if (domain !== undefined) visit({ rel, domain });
   };
   batch.files.forEach(take);
-  for (const dir of batch.dirs) walkFiles(batch.root, dir, take, (rel, code) => void aside.findings.push(unlistedFinding(batch.arg, rel, code)));
+  for (const dir of batch.dirs) walkFiles(batch.root, dir, take, (rel, code) => void aside.findings.push(unlistedFinding(batch.root, batch.arg, rel, code)));
   for (const { record, domain } of batch.zip ?? []) visit({ rel: record.name, domain, record });
 }
 

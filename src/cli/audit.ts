@@ -65,7 +65,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) return auditFile(arg);
-    const unlisted = (dir: string, code: string) => void tally.findings.push(unlistedFinding(arg, dir, code));
+    const unlisted = (dir: string, code: string) => void tally.findings.push(unlistedFinding(absolute, arg, dir, code));
     const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);
     let archives: string[] = [];

@@ -154,9 +154,12 @@ export function pathFinding(file: string, code: Code, message: string, who: { ho
   };
 }
 
-/** The finding for a folder `dir` under the PATH `arg` that cannot be listed, under the host and user a plist in it would have. */
-export function unlistedFinding(arg: string, dir: string, code: string): Finding {
-  return pathFinding(dir ? join(arg, dir) : arg, 'audit/unreadable', `cannot list this folder (${code}); the plists in it, if any, are not audited`, whoFrom(`${dir}/-`));
+/**
+ * The finding for a folder `dir` under the PATH `arg` (resolved as the absolute `root`) that cannot be
+ * listed, under the host and user a plist in it would have.
+ */
+export function unlistedFinding(root: string, arg: string, dir: string, code: string): Finding {
+  return pathFinding(dir ? join(arg, dir) : arg, 'audit/unreadable', `cannot list this folder (${code}); the plists in it, if any, are not audited`, whoFrom(`${dir}/-`, basename(root) || null));
 }
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { watchStdout } from './io.js';
+import { EXIT, internalError, watchStdout } from './io.js';
 
 /**
  * build, audit and validate (the commands that read a fleet's directory, of 100,000 users and more) run on
@@ -14,9 +14,14 @@ export function inThread(argv: readonly string[]): Promise<number> {
   watchStdout();
   const data: CommandData = { argv, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY) };
   const worker = new Worker(new URL('./command-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  return new Promise((resolve, reject) => {
-    worker.on('error', reject);
-    worker.on('exit', resolve);
+  return new Promise((resolve) => {
+    // What escapes the command (its errors are caught in cli) ends the thread, and is still a bug said in one line.
+    let failed = false;
+    worker.on('error', (error) => {
+      failed = true;
+      process.stderr.write(internalError(error, process.env));
+    });
+    worker.on('exit', (code) => resolve(failed ? EXIT.usage : code));
   });
 }
 

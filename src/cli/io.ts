@@ -16,6 +16,12 @@ export interface Io {
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
+/** A bug, not bad input: said in one line, without a stack trace unless MDMGEN_DEBUG asks for one. */
+export function internalError(error: unknown, env: NodeJS.ProcessEnv): string {
+  const stack = env.MDMGEN_DEBUG && error instanceof Error ? `${error.stack}\n` : '';
+  return `mdmgen: internal error: ${error instanceof Error ? error.message : String(error)}\n${stack}`;
+}
+
 /**
  * Stdout that cannot be written: a reader that went away (`mdmgen audit ... | head`) ends the writing, not
  * the run, and is no stack trace; anything else (a full disk) ends the run with exit 2, saying so, so a

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';
-import { EXIT, type Io } from './io.js';
+import { EXIT, internalError, type Io } from './io.js';
 
 // Only commander loads at startup; each command imports its own modules, so `mdmgen --help` stays fast.
 // Commander is required rather than imported: through its ESM wrapper and Node's CommonJS translator,
@@ -67,13 +67,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
   return program;
 }
 
-/** main, with a bug (not bad input) said in one line, without a stack trace unless MDMGEN_DEBUG asks for one. */
+/** main, with a bug reported as one (see internalError). */
 export async function cli(argv: readonly string[], io: Io): Promise<number> {
   try {
     return await main(argv, io);
   } catch (error) {
-    io.stderr(`mdmgen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (io.env.MDMGEN_DEBUG) io.stderr(`${error instanceof Error ? error.stack : ''}\n`);
+    io.stderr(internalError(error, io.env));
     return EXIT.usage;
   }
 }

@@ -11,9 +11,18 @@ import { EXIT, internalError, watchStdout } from './io.js';
  * 1.60x `node -e 0` with them, 1.32x without). The thread costs about 8 MB.
  */
 export function inThread(argv: readonly string[]): Promise<number> {
-  watchStdout();
   const data: CommandData = { argv, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY) };
-  const worker = new Worker(new URL('./command-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  const worker = new Worker(new URL('./command-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 }, stdout: true });
+  // A pipe's reader that went away stops Node's own piping of the thread's stdout, and the thread, waiting for
+  // its writes to drain, would wait for ever (`mdmgen audit ... --format json | head` hung): the thread is
+  // told to stop writing, and what it had written is read and dropped.
+  worker.stdout.pipe(process.stdout, { end: false });
+  const closed = watchStdout();
+  process.stdout.once('error', () => {
+    if (!closed()) return;
+    worker.postMessage(STDOUT_CLOSED);
+    worker.stdout.unpipe(process.stdout).resume();
+  });
   return new Promise((resolve) => {
     // What escapes the command (its errors are caught in cli) ends the thread, and is still a bug said in one line.
     let failed = false;
@@ -24,6 +33,9 @@ export function inThread(argv: readonly string[]): Promise<number> {
     worker.on('exit', (code) => resolve(failed ? EXIT.usage : code));
   });
 }
+
+/** Told to a command's thread when stdout's reader went away. */
+export const STDOUT_CLOSED = 'stdout-closed';
 
 export interface CommandData {
   argv: readonly string[];

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { workerData } from 'node:worker_threads';
-import type { CommandData } from './command-thread.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { STDOUT_CLOSED, type CommandData } from './command-thread.js';
 import { processIo } from './io.js';
 import { cli } from './main.js';
 
@@ -8,4 +8,7 @@ import { cli } from './main.js';
 const { argv, stdoutIsTTY, stderrIsTTY } = workerData as CommandData;
 // Set once this thread has loaded what it starts with: set before, it would cost the thread the code cache too.
 setFlagsFromString('--heap-growing-percent=20');
-process.exitCode = await cli(argv, { ...processIo(), stdoutIsTTY, stderrIsTTY });
+let readerGone = false;
+parentPort!.on('message', (message) => void (readerGone ||= message === STDOUT_CLOSED));
+parentPort!.unref();
+process.exitCode = await cli(argv, { ...processIo(() => readerGone), stdoutIsTTY, stderrIsTTY });

@@ -39,10 +39,10 @@ export function watchStdout(): () => boolean {
   return () => closed;
 }
 
-export function processIo(): Io {
+/** `closed` says whether stdout's reader went away: watched here, or told by the main thread to a command's thread. */
+export function processIo(closed: () => boolean = watchStdout()): Io {
   // Writes to a pipe are queued when its reader is slower than mdmgen (a 300,000-finding report piped into
   // another program held all 211 MB of itself, twice), so a writer waits for the queue to drain.
-  const closed = watchStdout();
   const drained = () => once(process.stdout, 'drain').then(() => undefined, () => undefined);
   return {
     stdout: (text) => (closed() || process.stdout.write(text) ? undefined : drained()),

@@ -61,6 +61,7 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
     }
     case 'type': {
       const data = error.data;
+      if (data === null && !keyPath.length) return make('schema/type', 'the file is empty; `mdmgen init` writes a fleet.yaml to start from', keyPath);
       if (data === null) return make('schema/type', `${where} has no value; write a value or remove the key`, keyPath);
       return make('schema/type', `${where} must be ${article((error.params as { type: string }).type)}, not ${typeName(data)}`, keyPath);
     }

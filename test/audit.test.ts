@@ -358,13 +358,20 @@ test('a plist of 300,000 made-up keys gives 20 unknown-key findings and one that
 });
 
 test('a report whose reader went away ends quietly; one that cannot be written (a full disk) is exit 2, saying so', async () => {
-  // The report of the example's pull given 100 times is 356 KB, more than a pipe holds: the reader goes
-  // after its first piece (as `| head` does), and mdmgen, waiting for the rest to drain, must still end.
-  for (const pulls of [[PULLED], Array.from({ length: 100 }, () => PULLED)]) {
+  // 300 Macs whose MessengerDaemon plist is empty make a report of more than a pipe holds: its reader goes
+  // after the first piece (as `| head` does), and mdmgen, waiting for the rest to drain, must still end.
+  const large = tempDir();
+  for (let i = 0; i < 300; i++) {
+    const dir = join(large, `MAC-${i}/Users/user${i}/Library/Preferences/Microsoft`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'com.microsoft.MessengerDaemon.plist'), '<plist><dict/></plist>');
+  }
+  assert.ok(mdmgen(['audit', EXAMPLE, large, '--format', 'json']).stdout.length > 1_000_000);
+  for (const pull of [PULLED, large]) {
     // One that hangs is killed, and its exit status is then null.
-    const child = spawn(process.execPath, [BIN, 'audit', EXAMPLE, ...pulls, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], signal: AbortSignal.timeout(30_000) });
+    const child = spawn(process.execPath, [BIN, 'audit', EXAMPLE, pull, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], signal: AbortSignal.timeout(30_000) });
     child.on('error', () => undefined);
-    if (pulls.length > 1) await once(child.stdout, 'data');
+    if (pull === large) await once(child.stdout, 'data');
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -400,6 +407,25 @@ test('a PATH that is a symlink is followed; a symlink inside a pull is not (a pu
   const inside = auditJson(EXAMPLE, join(dir, 'pull'));
   assert.equal(inside.report.summary.files, 0);
   assert.deepEqual(inside.report.findings.map((f) => f.code), ['audit/no-plists']);
+});
+
+test('a plist reached by two PATHs (one given twice, one inside another, a link to one) is audited and counted once, saying so on stderr', () => {
+  const link = join(tempDir(), 'pulled');
+  symlinkSync(PULLED, link);
+  const once = auditJson(EXAMPLE, PULLED);
+  const mac = join(PULLED, 'MAC-0217');
+  const twice = auditJson(EXAMPLE, mac, PULLED, `${PULLED}/`, link, DEVIANT);
+  assert.deepEqual(twice.report.summary, once.report.summary);
+  assert.deepEqual(twice.report.findings, once.report.findings);
+  assert.equal(twice.stderr, [
+    `mdmgen: ${mac} is inside ${PULLED}: audited once`,
+    `mdmgen: ${PULLED}/ is ${PULLED} again: audited once`,
+    `mdmgen: ${link} is ${PULLED} again: audited once`,
+    `mdmgen: ${DEVIANT} is inside ${PULLED}: audited once`,
+    '',
+  ].join('\n'));
+  // Two Macs' folders side by side are two PATHs, each audited.
+  assert.equal(auditJson(EXAMPLE, mac, join(PULLED, 'MAC-0218')).report.summary.files, 4);
 });
 
 test('a zip of pulls is read entry by entry: stored and deflated entries are audited; a lying size, encryption, an unknown method or a bad local header is audit/unreadable, and the run goes on', () => {

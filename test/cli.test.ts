@@ -70,6 +70,29 @@ test('a missing fleet file exits 2 naming it', () => {
   assert.match(run.stdout, /cannot read no\/such\/fleet\.yaml: no such file/);
 });
 
+test('a file named on the command line may be a pipe, read to its end; a device that never ends is refused, not read for ever', () => {
+  const fleet = `${HEADER}preferences:\n  com.microsoft.Messenger: { DisallowSave: true }\n`;
+  const plist = readFileSync(join(ROOT, 'examples/pulled/MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'));
+  // Through a shell's pipe: Node gives a child's stdin as a socket, which /dev/stdin cannot open.
+  const piped = (args: string[], input: string | Buffer) => {
+    const file = join(tempDir(), 'input');
+    writeFileSync(file, input);
+    return spawnSync('sh', ['-c', 'cat "$0" | "$@"', file, process.execPath, join(ROOT, 'bin/mdmgen.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  };
+  const validated = piped(['validate', '/dev/stdin'], fleet);
+  assert.equal(validated.status, 0, validated.stderr);
+  const inspected = piped(['inspect', '/dev/stdin'], plist);
+  assert.equal(inspected.status, 0, inspected.stderr);
+  assert.equal((JSON.parse(inspected.stdout) as { format: string }).format, 'xml');
+  for (const command of ['inspect', 'verify']) {
+    const run = mdmgen([command, '/dev/zero'], { timeout: 60_000 });
+    assert.deepEqual([run.code, run.stderr], [2, 'mdmgen: cannot read /dev/zero: it is larger than 256 MB\n']);
+  }
+  const run = mdmgen(['validate', '/dev/zero'], { timeout: 60_000 });
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /cannot read .*dev\/zero: it is larger than 256 MB  io\/unreadable/);
+});
+
 test('build writes to build/ next to the fleet file by default and says what it wrote', () => {
   const dir = tempDir();
   const fleet = exampleCopy(undefined, dir);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { DistinctNames, NameBytes } from '../src/cli/audit-threads.js';
@@ -229,8 +229,11 @@ open(sys.argv[3], 'wb').write(data)
 test('a host or user is counted once, however many batches, threads or PATHs its plists come through', () => {
   const fleet = directoryFleet();
   const tree = pulledTree(300, 'binary');
+  // The same Macs pulled again, on another day, into another folder.
+  const again = join(tempDir(), 'again');
+  cpSync(tree, again, { recursive: true });
   for (const threads of ['0', '2']) {
-    const run = mdmgen(['audit', fleet, tree, tree, '--format', 'json'], { env: { MDMGEN_THREADS: threads } });
+    const run = mdmgen(['audit', fleet, tree, again, '--format', 'json'], { env: { MDMGEN_THREADS: threads } });
     const { summary } = JSON.parse(run.stdout) as { summary: Record<string, number> };
     assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users }, { files: 1200, hosts: 300, users: 300 }, `${threads} threads`);
   }

@@ -9,7 +9,7 @@ import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
 import { auditInThreads, auditThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type Work } from './audit-threads.js';
-import { ArchiveError, AS_GIVEN, frontier, IN_PULL, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
+import { ArchiveError, AS_GIVEN, coveredPaths, frontier, IN_PULL, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
 
@@ -89,8 +89,11 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       });
     }
   };
+  const covered = coveredPaths(io.cwd, paths);
+  for (const [i, { by, same }] of covered) io.stderr(`mdmgen: ${paths[i]} ${same ? `is ${by} again` : `is inside ${by}`}: audited once\n`);
   try {
-    for (const arg of paths) {
+    for (const [i, arg] of paths.entries()) {
+      if (covered.has(i)) continue;
       // The PATHs are the admin's own, so a symlink among them is followed; those inside a pull never are.
       const absolute = resolve(io.cwd, arg);
       const isFolder = statSync(absolute).isDirectory();

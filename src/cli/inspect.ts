@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { CertificateError, readCertificates, subjectCommonName, type Certificate } from '../pki/certificates.js';
@@ -7,15 +6,11 @@ import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict } from '../plist/value.js';
 import { escapeBeyondC0, jsonText } from '../format/terminal.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, readNamed, type Io } from './io.js';
 
 async function readArgument(io: Io, file: string): Promise<Buffer | string> {
-  try {
-    return await readFile(resolve(io.cwd, file));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable')}`;
-  }
+  const read = await readNamed(resolve(io.cwd, file));
+  return Buffer.isBuffer(read) ? read : `cannot read ${file}: ${read}`;
 }
 
 function describeError(error: unknown): string {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** Everything the CLI touches outside the process, injectable for tests. */
 export interface Io {
@@ -53,4 +54,39 @@ export function processIo(closed: () => boolean = watchStdout()): Io {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     now: () => (process.env.MDMGEN_NOW ? new Date(process.env.MDMGEN_NOW) : new Date()),
   };
+}
+
+/** The most mdmgen reads of a file the admin names: a directory export of a million users is about 100 MB. */
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a file the admin names (fleet.yaml and the files it points at, a profile to inspect or verify), or
+ * says why not in a few words. A pipe (`mdmgen validate <(git show HEAD:fleet.yaml)`) is read to its end;
+ * a device that never ends (/dev/zero) or a file larger than `limit` is refused, not read for ever.
+ */
+export async function readNamed(path: string, limit = MAX_INPUT_BYTES): Promise<Buffer | string> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    const info = await handle.stat();
+    if (info.isDirectory()) return 'it is a folder';
+    const tooLarge = `it is larger than ${limit / (1024 * 1024)} MB`;
+    if (info.size > limit) return tooLarge;
+    // A regular file comes in one read (and one more that finds its end); anything else a piece at a time.
+    const piece = info.isFile() ? info.size + 1 : 64 * 1024;
+    const pieces: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(piece), 0, piece, null);
+      if (bytesRead === 0) return Buffer.concat(pieces, total);
+      total += bytesRead;
+      if (total > limit) return tooLarge;
+      pieces.push(buffer.subarray(0, bytesRead));
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
+  } finally {
+    await handle?.close();
+  }
 }

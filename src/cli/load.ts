@@ -10,7 +10,7 @@ import type { Certificate } from '../pki/certificates.js';
 import type { SigningIdentity } from '../pki/identity.js';
 import { firstInvalidXmlChar } from '../source/utf8.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Io } from './io.js';
+import { readNamed, type Io } from './io.js';
 
 // The edge where mdmgen reads what fleet.yaml points at: the directory, certificates, keys and secrets.
 // Everything after this is pure. Each loader reports at the fleet.yaml line that named the file.
@@ -44,13 +44,8 @@ export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
 }
 
 export async function readInput(display: string, path: string): Promise<Buffer | Diagnostic> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
-    return { code: 'io/unreadable', severity: CODES['io/unreadable'], message: `cannot read ${display}: ${reason}`, file: display };
-  }
+  const read = await readNamed(path);
+  return Buffer.isBuffer(read) ? read : { code: 'io/unreadable', severity: CODES['io/unreadable'], message: `cannot read ${display}: ${read}`, file: display };
 }
 
 /** Files named in fleet.yaml are relative to it. */
@@ -70,7 +65,7 @@ async function resolveSecret(io: Io, fleetPath: string, ref: SecretRef, what: st
   const name = 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
   const value = 'env' in ref
     ? io.env[ref.env]
-    : await readFile(near(fleetPath, ref.file), 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => undefined);
+    : await readNamed(near(fleetPath, ref.file)).then((read) => (Buffer.isBuffer(read) ? read.toString('utf8').replace(/\r?\n$/, '') : undefined));
   if (value === undefined || value === '') {
     const why = value === '' ? 'is empty' : 'env' in ref ? 'is not set' : 'cannot be read';
     return { code: 'secret/missing', message: `${what}: the ${name} ${why}` };
@@ -100,11 +95,13 @@ export async function loadAnchors(io: Io, fleetPath: string, fleet: Fleet, sourc
   const diagnostics: Diagnostic[] = [];
   const files: { spec: Fleet['trust'][number]; certs: Certificate[] }[] = [];
   for (const spec of fleet.trust) {
+    const read = await readNamed(near(fleetPath, spec.file));
     try {
-      files.push({ spec, certs: readCertificates(await readFile(near(fleetPath, spec.file))) });
+      if (!Buffer.isBuffer(read)) throw new CertificateError(read);
+      files.push({ spec, certs: readCertificates(read) });
     } catch (error) {
-      const reason = error instanceof CertificateError ? error.message : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'unreadable';
-      diagnostics.push(at(source, 'trust/unreadable', `${spec.file}: ${reason}`, [...spec.keyPath, 'file']));
+      if (!(error instanceof CertificateError)) throw error;
+      diagnostics.push(at(source, 'trust/unreadable', `${spec.file}: ${error.message}`, [...spec.keyPath, 'file']));
     }
   }
   const { anchors, problems } = checkAnchors(files, io.now());
@@ -116,12 +113,8 @@ export async function loadSigning(io: Io, fleetPath: string, fleet: Fleet, sourc
   if (!signing) return { diagnostics: [] };
   const { checkIdentity, IdentityError, loadIdentity } = await import('../pki/identity.js');
   const read = async (file: string, key: KeyPath): Promise<Buffer | Diagnostic> => {
-    try {
-      return await readFile(near(fleetPath, file));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return at(source, 'signing/unreadable', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}`, key);
-    }
+    const bytes = await readNamed(near(fleetPath, file));
+    return Buffer.isBuffer(bytes) ? bytes : at(source, 'signing/unreadable', `cannot read ${file}: ${bytes}`, key);
   };
   const files: Record<string, Buffer | Diagnostic | undefined> = {
     certificate: signing.certificate === undefined ? undefined : await read(signing.certificate, ['signing', 'certificate']),

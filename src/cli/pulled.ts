@@ -1,6 +1,6 @@
-import { closeSync, constants, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, fstatSync, opendirSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { createGunzip, inflateRawSync } from 'node:zlib';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { TarError, TarReader } from './tar.js';
 import type { Progress } from './progress.js';
 import type { Finding } from '../audit/audit.js';
@@ -42,6 +42,47 @@ export function whoFrom(relativePath: string, top: string | null = null): { host
 /** The PATH arguments that do not exist. */
 export function missingPaths(cwd: string, paths: readonly string[]): string[] {
   return paths.filter((arg) => !existsSync(resolve(cwd, arg)));
+}
+
+/**
+ * The PATHs another one covers, each with the first that does: the same file or folder given again, or
+ * anything inside a folder also given (`pulls pulls/MAC-0217`, or a glob that matched both), so that each
+ * plist is audited, and counted, once. PATHs are compared as the system resolves them (symlinks followed).
+ */
+export function coveredPaths(cwd: string, paths: readonly string[]): Map<number, { by: string; same: boolean }> {
+  const real = (arg: string) => {
+    try {
+      return realpathSync.native(resolve(cwd, arg));
+    } catch {
+      return resolve(cwd, arg);
+    }
+  };
+  const resolved = paths.map(real);
+  const firstAt = new Map<string, number>();
+  const folders = new Map<string, string>();
+  resolved.forEach((path, i) => {
+    if (firstAt.has(path)) return;
+    firstAt.set(path, i);
+    if (isFolder(path)) folders.set(path, paths[i]!);
+  });
+  const covered = new Map<number, { by: string; same: boolean }>();
+  resolved.forEach((path, i) => {
+    // The outermost folder given, which nothing covers.
+    let outer: string | undefined;
+    for (let up = path, parent = dirname(up); parent !== up; up = parent, parent = dirname(up)) outer = folders.get(parent) ?? outer;
+    const first = firstAt.get(path)!;
+    if (outer !== undefined) covered.set(i, { by: outer, same: false });
+    else if (first !== i) covered.set(i, { by: paths[first]!, same: true });
+  });
+  return covered;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { DistinctNames, NameBytes } from '../src/cli/audit-threads.js';
@@ -188,6 +188,23 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   }
   const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
+});
+
+test('findings beyond what the audit holds in memory go to a temporary file and come back in order: the same report in every format, no file left', () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  for (const format of ['json', 'junit', 'csv', 'sarif', 'stylish', 'html']) {
+    const held = mdmgen(['audit', fleet, tree, '--format', format]);
+    assert.equal(held.code, 1, held.stderr);
+    // A limit of one byte writes every share (and, on one thread, every finding) to the file as its own run.
+    for (const threads of ['0', '2']) {
+      const tmp = tempDir();
+      const spooled = mdmgen(['audit', fleet, tree, '--format', format], { env: { MDMGEN_THREADS: threads, MDMGEN_SPOOL_LIMIT: '1', TMPDIR: tmp } });
+      assert.equal(spooled.code, 1, spooled.stderr);
+      assert.equal(spooled.stdout, held.stdout, `${format}, ${threads} threads`);
+      assert.deepEqual(readdirSync(tmp), []);
+    }
+  }
 });
 
 test('a large zip shared among threads gives what one thread gives, also when its directory breaks off part-way', () => {

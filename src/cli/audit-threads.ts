@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Audited, Finding, UserLookup } from '../audit/audit.js';
 import type { User } from '../fleet/model.js';
+import { countFinding, summarize, type AuditSummary } from '../format/findings.js';
+import { SortedSpool } from './spool.js';
 import { zipDomain, type DomainOf, type ZipArchive, type ZipRecord } from './pulled.js';
 
 /** A folder with at least this many subfolders near its top is audited by threads, a share of folders each. */
@@ -70,7 +72,7 @@ export interface UsersReply {
 
 export type WorkerMessage =
   | { type: 'need'; id: number; names: string[] }
-  | { type: 'done'; id: number; findings: Finding[]; audited: Audited[]; files: number; hosts: Uint8Array; users: Uint8Array; archives: string[] };
+  | { type: 'done'; id: number; findings: string; summary: AuditSummary; audited: Audited[]; hosts: Uint8Array; users: Uint8Array; archives: string[] };
 
 /**
  * Names (hosts, host/user pairs) written as UTF-8, each after its length in bytes (LEB128: a zip entry's
@@ -154,56 +156,60 @@ export function append<T>(to: T[], items: readonly T[]): void {
   for (const item of items) to.push(item);
 }
 
-/** What an audit has found so far, from any thread. */
+/** Files in path order; a file's findings by line. */
+const byPath = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+export const byPathAndLine = (a: Finding, b: Finding) => byPath(a, b) || (a.line ?? 0) - (b.line ?? 0);
+
+/**
+ * What an audit has found so far, from any thread, in path order whatever order files were read in, and
+ * in memory that does not grow with the fleet: findings (and the list of files audited) in spools.
+ */
 export class Tally {
-  readonly findings: Finding[] = [];
-  readonly audited: Audited[] = [];
+  readonly summary: AuditSummary = summarize(0, [], 0, 0);
+  readonly findings: SortedSpool<Finding>;
+  readonly audited: SortedSpool<Audited>;
   readonly hosts = new DistinctNames();
   readonly users = new DistinctNames();
-  files = 0;
   readonly listAudited: boolean;
-  constructor(listAudited: boolean) {
+  constructor(listAudited: boolean, spoolLimit?: number) {
     this.listAudited = listAudited;
+    this.findings = new SortedSpool<Finding>(byPathAndLine, spoolLimit);
+    this.audited = new SortedSpool<Audited>(byPath, spoolLimit);
   }
 
-  add(result: { findings: Finding[]; audited: Audited }, host: string | null, user: string | null): void {
-    this.files++;
-    append(this.findings, result.findings);
+  get files(): number {
+    return this.summary.files;
+  }
+
+  add(result: { findings: readonly Finding[]; audited: Audited }, host: string | null, user: string | null): void {
+    this.summary.files++;
+    this.found(result.findings);
     if (this.listAudited) this.audited.push(result.audited);
     if (host) this.hosts.add(host);
     if (user) this.users.add(`${host}/${user}`);
   }
 
-  /**
-   * A thread's findings, with their repeated strings made one: a message copies every string it carries,
-   * where a finding's code, severity, domain, key, group and values are mostly a few dozen strings in
-   * all, and its file, host and user those of the finding before it when both are one plist's: 32,000
-   * findings (three a Mac) took 25 MB on the main thread, now 17 MB.
-   */
-  addFromThread(findings: readonly Finding[]): void {
-    let previous: Finding | undefined;
+  found(findings: readonly Finding[]): void {
     for (const f of findings) {
-      if (previous?.file === f.file) ({ file: f.file, host: f.host, user: f.user } = previous);
-      f.code = this.one(f.code);
-      f.severity = this.one(f.severity);
-      f.domain = this.one(f.domain);
-      f.key = this.one(f.key);
-      f.group = this.one(f.group);
-      f.expected = this.one(f.expected);
-      f.actual = this.one(f.actual);
+      countFinding(this.summary, f);
       this.findings.push(f);
-      previous = f;
     }
   }
 
-  private readonly strings = new Map<string, string>();
-  /** The first copy of a string seen; the first few thousand distinct ones are kept (per-user values are many). */
-  private one<T extends string | null>(text: T): T {
-    if (text === null) return text;
-    const first = this.strings.get(text);
-    if (first !== undefined) return first as T;
-    if (this.strings.size < 4096) this.strings.set(text, text);
-    return text;
+  /** A thread's share: its findings as a run (sortedLines), and its counts. */
+  foundRun(lines: string, counts: AuditSummary): void {
+    for (const key of ['files', 'unreadable', 'errors', 'warnings', 'infos'] as const) this.summary[key] += counts[key];
+    this.findings.pushRun(lines);
+  }
+
+  /** The report's summary, its names counted. */
+  summarize(): AuditSummary {
+    return { ...this.summary, hosts: this.hosts.count(), users: this.users.count() };
+  }
+
+  [Symbol.dispose](): void {
+    this.findings.close();
+    this.audited.close();
   }
 }
 
@@ -297,9 +303,8 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
             worker.postMessage({ type: 'users', id: message.id, users } satisfies UsersReply);
             return;
           }
-          tally.files += message.files;
-          tally.addFromThread(message.findings);
-          if (tally.listAudited) append(tally.audited, message.audited);
+          tally.foundRun(message.findings, message.summary);
+          for (const a of message.audited) tally.audited.push(a);
           tally.hosts.addChunk(message.hosts);
           tally.users.addChunk(message.users);
           append(archives, message.archives);

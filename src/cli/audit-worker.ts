@@ -2,7 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { checkFleet } from '../fleet/check.js';
-import { append, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
+import { summarize } from '../format/findings.js';
+import { append, byPathAndLine, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
+import { sortedLines } from './spool.js';
 import { isArchive, readPulled, unlistedFinding, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
 // An audit thread: walks, reads and checks the folders (or a zip's plists) of each batch it is sent (see audit-threads.ts).
@@ -61,7 +63,8 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     if (file.user) users.add(`${file.host}/${file.user}`);
   });
   append(findings, aside.findings);
-  post({ type: 'done', id: batch.id, findings, audited, files: count, hosts: hosts.take(), users: users.take(), archives: aside.archives });
+  const summary = summarize(count, findings, 0, 0);
+  post({ type: 'done', id: batch.id, findings: sortedLines(findings, byPathAndLine), summary, audited, hosts: hosts.take(), users: users.take(), archives: aside.archives });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {

@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
-import { atLeast, type Severity } from '../diagnostics/diagnostic.js';
-import { summarize, writeFindings, type FindingsFormat } from '../format/findings.js';
+import type { Severity } from '../diagnostics/diagnostic.js';
+import { failsAt, writeFindings, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
@@ -31,7 +31,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     return EXIT.usage;
   }
 
-  const tally = new Tally(options.format === 'junit' || options.format === 'html');
+  using tally = new Tally(options.format === 'junit' || options.format === 'html', io.env.MDMGEN_SPOOL_LIMIT !== undefined ? Number(io.env.MDMGEN_SPOOL_LIMIT) : undefined);
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
   const visit = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
@@ -65,7 +65,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   /** Audits one PATH argument: a plist, an archive of pulls or a folder (shared among threads when large). */
   const auditPath = async (arg: string, absolute: string, isFolder: boolean) => {
     if (!isFolder) return auditFile(arg);
-    const unlisted = (dir: string, code: string) => void tally.findings.push(unlistedFinding(absolute, arg, dir, code));
+    const unlisted = (dir: string, code: string) => void tally.found([unlistedFinding(absolute, arg, dir, code)]);
     const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
     const threads = fixedThreads ?? auditThreads(plan.dirs.length);
     let archives: string[] = [];
@@ -85,7 +85,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       const inner = join(arg, rel);
       await auditFile(inner, IN_PULL).catch((error: unknown) => {
         if (!(error instanceof ArchiveError)) throw error;
-        tally.findings.push(pathFinding(inner, 'audit/unreadable', error.message));
+        tally.found([pathFinding(inner, 'audit/unreadable', error.message)]);
       });
     }
   };
@@ -103,26 +103,21 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
       } catch (error) {
         // Like an unreadable plist, a broken archive is a finding, and the run goes on to the next PATH.
         if (!(error instanceof ArchiveError)) throw error;
-        tally.findings.push(pathFinding(arg, 'audit/unreadable', error.message));
+        tally.found([pathFinding(arg, 'audit/unreadable', error.message)]);
         continue;
       }
       // A nightly audit whose pull came back empty must not pass as compliant.
-      if (tally.files === before) tally.findings.push(nothingAudited(arg, isFolder || isArchive(arg)));
+      if (tally.files === before) tally.found([nothingAudited(arg, isFolder || isArchive(arg))]);
     }
   } catch (error) {
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  const { findings, audited } = tally;
-
-  // Files arrive in folder or archive order; the report is in path order, each file's findings by line.
-  const byPath = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-  findings.sort((a, b) => byPath(a, b) || (a.line ?? 0) - (b.line ?? 0));
-  audited.sort(byPath);
-  const report = { summary: summarize(tally.files, findings, tally.hosts.count(), tally.users.count()), findings, audited, version: VERSION, fleet: fleetFile };
+  const summary = tally.summarize();
+  const report = { summary, findings: tally.findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   await writeFindings(io.stdout, options.format, report, { color });
-  return findings.some((f) => atLeast(f.severity, options.failOn)) ? EXIT.findings : EXIT.ok;
+  return failsAt(summary, options.failOn) ? EXIT.findings : EXIT.ok;
 }
 
 /** A PATH that gave no plist to audit: a folder or archive with none of an audited domain, or a plist of another domain. */

@@ -1,5 +1,5 @@
-import type { Finding } from '../audit/audit.js';
-import { CODES, countBySeverity, type Severity } from '../diagnostics/diagnostic.js';
+import type { Audited, Finding } from '../audit/audit.js';
+import { CODES, type Severity } from '../diagnostics/diagnostic.js';
 import { escapeBeyondC0, paint, printable } from './terminal.js';
 
 export interface AuditSummary {
@@ -12,11 +12,16 @@ export interface AuditSummary {
   infos: number;
 }
 
+/**
+ * A report. Its findings are in path order (each file's by line), and so is the list of files audited: both
+ * are read in that order, and some formats read them twice, so they are iterables that can be read again
+ * (arrays, or an audit's spool), never a generator.
+ */
 export interface AuditReport {
   summary: AuditSummary;
-  findings: readonly Finding[];
+  findings: Iterable<Finding>;
   /** Every plist audited, for compliance rates. */
-  audited: readonly { file: string; group: string | null; domain: string }[];
+  audited: Iterable<Audited>;
   version: string;
   fleet: string;
 }
@@ -27,12 +32,26 @@ export interface AuditReport {
  */
 export type FindingsFormatter = (report: AuditReport, context: { color: boolean }) => Iterable<string>;
 
-export function summarize(files: number, findings: readonly Finding[], hosts: number, users: number): AuditSummary {
-  const counts = countBySeverity(findings);
-  return {
-    files, unreadable: findings.filter((f) => f.code === 'audit/unreadable').length, hosts, users,
-    errors: counts.error, warnings: counts.warning, infos: counts.info,
-  };
+export function summarize(files: number, findings: Iterable<Finding>, hosts: number, users: number): AuditSummary {
+  const summary = { files, unreadable: 0, hosts, users, errors: 0, warnings: 0, infos: 0 };
+  for (const f of findings) countFinding(summary, f);
+  return summary;
+}
+
+const COUNTED = { error: 'errors', warning: 'warnings', info: 'infos' } as const;
+
+export function countFinding(summary: AuditSummary, f: Finding): void {
+  summary[COUNTED[f.severity]]++;
+  if (f.code === 'audit/unreadable') summary.unreadable++;
+}
+
+export function findingCount(summary: AuditSummary): number {
+  return summary.errors + summary.warnings + summary.infos;
+}
+
+/** Whether a report has findings at or above a severity: the audit's exit code. */
+export function failsAt(summary: AuditSummary, threshold: Severity): boolean {
+  return summary.errors + (threshold === 'error' ? 0 : summary.warnings + (threshold === 'info' ? summary.infos : 0)) > 0;
 }
 
 const COLORS: Record<Severity, number> = { error: 31, warning: 33, info: 36 };
@@ -52,7 +71,8 @@ export const stylish: FindingsFormatter = function* ({ summary, findings }, { co
     yield `  ${printable(where)}  ${paint(color, COLORS[f.severity], f.severity)}  ${printable(f.message)}  ${paint(color, 2, f.code)}\n`;
   }
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-  yield `${findings.length ? '\n' : ''}${n(findings.length, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}\n`;
+  const total = findingCount(summary);
+  yield `${total ? '\n' : ''}${n(total, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}\n`;
 };
 
 /** The contract (schemas/findings.schema.json): every field present, null where it does not apply. */
@@ -68,20 +88,19 @@ const LIST = ['\u0000list'];
  * `jsonText` of `frame` with LIST in it replaced by the items, each made and stringified in turn: the same
  * bytes (JSON.stringify's two-space layout, C1 and bidirectional characters escaped) as the whole at once.
  */
-function* jsonPieces<T>(frame: unknown, items: readonly T[], made: (item: T) => unknown): Iterable<string> {
+function* jsonPieces<T>(frame: unknown, items: Iterable<T>, made: (item: T) => unknown): Iterable<string> {
   const text = escapeBeyondC0(JSON.stringify(frame, null, 2));
   const marker = JSON.stringify(LIST[0]);
   const at = text.indexOf(marker);
-  if (items.length === 0) return yield `${text.slice(0, text.lastIndexOf('[', at) + 1)}]${text.slice(text.indexOf(']', at) + 1)}\n`;
   const lineStart = text.lastIndexOf('\n', at);
   const indent = text.slice(lineStart + 1, at);
-  yield text.slice(0, lineStart);
   let first = true;
   for (const item of items) {
-    yield `${first ? '' : ','}\n${indent}${escapeBeyondC0(JSON.stringify(made(item), null, 2)).replaceAll('\n', `\n${indent}`)}`;
+    yield `${first ? text.slice(0, lineStart) : ','}\n${indent}${escapeBeyondC0(JSON.stringify(made(item), null, 2)).replaceAll('\n', `\n${indent}`)}`;
     first = false;
   }
-  yield `${text.slice(at + marker.length)}\n`;
+  // An empty list is `[]`, as JSON.stringify writes it.
+  yield first ? `${text.slice(0, text.lastIndexOf('[', at) + 1)}]${text.slice(text.indexOf(']', at) + 1)}\n` : `${text.slice(at + marker.length)}\n`;
 }
 
 const CSV_COLUMNS = ['file', 'host', 'user', 'group', 'domain', 'key', 'code', 'severity', 'expected', 'actual', 'message', 'line'] as const;
@@ -106,18 +125,35 @@ export function xml(text: string): string {
   }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
+/**
+ * Each file with its findings, in path order: every file audited, and the paths with findings that were
+ * not audited as plists (an unlistable folder, a broken archive). Both lists are in path order, so they are
+ * walked side by side, a file's findings held at a time.
+ */
+function* byFile(audited: Iterable<Audited>, findings: Iterable<Finding>): Generator<[string, Finding[]]> {
+  const files = audited[Symbol.iterator]();
+  const found = findings[Symbol.iterator]();
+  let a = files.next();
+  let f = found.next();
+  while (!a.done || !f.done) {
+    const file = a.done ? f.value!.file : f.done || a.value.file <= f.value.file ? a.value.file : f.value.file;
+    while (!a.done && a.value.file === file) a = files.next();
+    const list: Finding[] = [];
+    for (; !f.done && f.value.file === file; f = found.next()) list.push(f.value);
+    yield [file, list];
+  }
+}
+
 /** JUnit: one test case per checked file, failing with its error findings (the others as system-out). */
 export const junit: FindingsFormatter = function* ({ summary, findings, audited }) {
-  const byFile = new Map<string, Finding[]>(audited.map((a) => [a.file, []]));
-  for (const f of findings) {
-    const list = byFile.get(f.file);
-    if (list) list.push(f);
-    else byFile.set(f.file, [f]);
-  }
+  let tests = 0;
   let failing = 0;
-  for (const list of byFile.values()) if (list.some((f) => f.severity === 'error')) failing++;
-  yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${byFile.size}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${byFile.size}" failures="${failing}" errors="0" skipped="0">\n`;
-  for (const [file, list] of byFile) {
+  for (const [, list] of byFile(audited, findings)) {
+    tests++;
+    if (list.some((f) => f.severity === 'error')) failing++;
+  }
+  yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${tests}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${tests}" failures="${failing}" errors="0" skipped="0">\n`;
+  for (const [file, list] of byFile(audited, findings)) {
     const errors = list.filter((f) => f.severity === 'error');
     const others = list.filter((f) => f.severity !== 'error');
     const body = [
@@ -131,14 +167,16 @@ export const junit: FindingsFormatter = function* ({ summary, findings, audited 
       ? `    <testcase classname="mdmgen" name="${xml(file)}"/>\n`
       : `    <testcase classname="mdmgen" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>\n`;
   }
-  yield `${byFile.size ? '' : '\n'}  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
+  yield `${tests ? '' : '\n'}  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
 };
 
 const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'note' };
 
 /** SARIF 2.1.0, which code-scanning dashboards read. */
 export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
-  const codes = [...new Set(findings.map((f) => f.code))].sort();
+  const found = new Set<string>();
+  for (const f of findings) found.add(f.code);
+  const codes = [...found].sort();
   const frame = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',

@@ -1,14 +1,15 @@
 import { template } from '../precompiled.js';
+import type { Audited, Finding } from '../audit/audit.js';
 import type { AuditReport } from './findings.js';
 
 interface Bar { label: string; compliant: number; total: number; percent: number }
 
 /** Share of audited plists with no error finding, per group; and per setting, of the plists of its domain. */
-function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
-  const failing = new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.file));
+function compliance(findings: readonly Finding[], audited: Iterable<Audited>): { groups: Bar[]; settings: Bar[] } {
+  const failing = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.file));
   const groups = new Map<string, { compliant: number; total: number }>();
   const filesOfDomain = new Map<string, number>();
-  for (const a of report.audited) {
+  for (const a of audited) {
     const g = groups.get(a.group ?? 'base policy') ?? { compliant: 0, total: 0 };
     g.total++;
     if (!failing.has(a.file)) g.compliant++;
@@ -16,7 +17,7 @@ function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
     filesOfDomain.set(a.domain, (filesOfDomain.get(a.domain) ?? 0) + 1);
   }
   const badBySetting = new Map<string, Set<string>>();
-  for (const f of report.findings) {
+  for (const f of findings) {
     if (f.severity !== 'error' || !f.key || !f.domain) continue;
     const id = `${f.domain} ${f.key}`;
     badBySetting.set(id, (badBySetting.get(id) ?? new Set()).add(f.file));
@@ -31,16 +32,17 @@ function compliance(report: AuditReport): { groups: Bar[]; settings: Bar[] } {
   };
 }
 
-/** One self-contained HTML file: no network, no external script or style. */
+/** One self-contained HTML file: no network, no external script or style. A page holds its findings, and so does this, as one string. */
 export function html(report: AuditReport): string {
+  const findings = [...report.findings];
   const render = template('report/audit.html.hbs', {
     lt: (a: number, b: number) => a < b,
     plural: (count: number, word: string) => (count === 1 ? word : `${word}s`),
   });
-  const { groups, settings } = compliance(report);
-  const rows = report.findings.map((f) => ({
+  const { groups, settings } = compliance(findings, report.audited);
+  const rows = findings.map((f) => ({
     severity: f.severity, code: f.code, host: f.host ?? '', user: f.user ?? '', group: f.group ?? '', domain: f.domain ?? '', key: f.key ?? '',
     expected: f.expected ?? '', actual: f.actual ?? '', message: f.message, file: f.line !== undefined ? `${f.file}:${f.line}` : f.file,
   }));
-  return render({ ...report.summary, fleet: report.fleet, version: report.version, groups, settings, rows, total: report.findings.length, compliant: report.findings.every((f) => f.severity !== 'error') });
+  return render({ ...report.summary, fleet: report.fleet, version: report.version, groups, settings, rows, total: findings.length, compliant: findings.every((f) => f.severity !== 'error') });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { writeXmlPlist } from '../src/plist/write-xml.js';
-import { HEADER, listTree, mdmgen, ROOT, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { BIN, HEADER, listTree, mdmgen, ROOT, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
 import { makePki } from './helpers/pki.js';
 
 // What makes 100,000 users fast (threads, streaming, the manifest written as it goes) must not change a
@@ -17,11 +18,11 @@ import { makePki } from './helpers/pki.js';
 
 const USERS = 700;
 
-function directoryFleet(extra = ''): string {
+function directoryFleet(extra = '', users = USERS): string {
   const dir = tempDir();
   const departments = ['Engineering', 'Legal', 'Sales', ''];
   let csv = 'sAMAccountName,mail,userPrincipalName,department\r\n';
-  for (let i = 0; i < USERS; i++) csv += `user${i},user${i}@example.com,user${i}@CORP.EXAMPLE.COM,${departments[i % 4]}\r\n`;
+  for (let i = 0; i < users; i++) csv += `user${i},user${i}@example.com,user${i}@CORP.EXAMPLE.COM,${departments[i % 4]}\r\n`;
   writeFileSync(join(dir, 'users.csv'), csv);
   return writeFleet(`${HEADER}directory: { file: users.csv, columns: { user: sAMAccountName, email: mail, upn: userPrincipalName, group: department } }
 preferences:
@@ -61,6 +62,29 @@ test('a build that stops after its threads started ends at once, says why and wr
   assert.match(run.stderr, /missing\.pem/);
   assert.match(run.stderr, /Nothing was written/);
   assert.deepEqual(listTree(dirname(out)), []);
+});
+
+test('a build stopped by Ctrl-C or a kill once it is writing removes what it wrote: the previous output is as it was, nothing left beside it', async () => {
+  const out = join(tempDir(), 'build');
+  assert.equal(mdmgen(['build', directoryFleet('', 10), '-o', out]).code, 0);
+  const before = snapshotTree(out);
+  const fleet = directoryFleet('', 6000);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const child = spawn(process.execPath, [BIN, 'build', fleet, '-o', out], { env: { ...process.env, NO_COLOR: '1', MDMGEN_THREADS: '0' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let running = true;
+    const exited = once(child, 'exit').finally(() => (running = false));
+    const staging = `build.mdmgen-new-${child.pid}`;
+    while (running && !readdirSync(dirname(out)).includes(staging)) await new Promise((wake) => setTimeout(wake, 2));
+    assert.ok(running, `the build ended before it was stopped: ${stderr}`);
+    child.kill(signal);
+    const [status] = await exited;
+    assert.equal(status, code, stderr);
+    assert.match(stderr, new RegExp(`mdmgen: stopped by ${signal}; nothing was written, .*build is as it was`));
+    assert.deepEqual(readdirSync(dirname(out)), ['build']);
+    assert.deepEqual(snapshotTree(out), before);
+  }
 });
 
 test('signed with threads, every profile is the same signed bytes (RSA is deterministic)', () => {

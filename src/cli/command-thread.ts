@@ -23,6 +23,7 @@ export function inThread(argv: readonly string[]): Promise<number> {
     worker.postMessage(STDOUT_CLOSED);
     worker.stdout.unpipe(process.stdout).resume();
   });
+  worker.on('message', ({ writing }: CommandMessage) => cleanUpWhenStopped(worker, writing));
   return new Promise((resolve) => {
     // What escapes the command (its errors are caught in cli) ends the thread, and is still a bug said in one line.
     let failed = false;
@@ -32,6 +33,32 @@ export function inThread(argv: readonly string[]): Promise<number> {
     });
     worker.on('exit', (code) => resolve(failed ? EXIT.usage : code));
   });
+}
+
+/**
+ * Once a build starts writing, Ctrl-C (or a kill's SIGTERM, or a closed terminal's SIGHUP) stops its thread
+ * and removes what it had written, instead of leaving a `build.mdmgen-new-PID` folder for the next build to
+ * remove. Another signal while that is done ends mdmgen at once, as the signal does by default.
+ */
+function cleanUpWhenStopped(worker: Worker, outDir: string): void {
+  const signals = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+  const stop = async (signal: keyof typeof signals) => {
+    for (const name of Object.keys(signals)) process.removeListener(name, stop);
+    await worker.terminate();
+    const { abandonOutput } = await import('../compile/output.js');
+    const untouched = await abandonOutput(outDir).catch(() => false);
+    process.stderr.write(`mdmgen: stopped by ${signal}${untouched ? `; nothing was written, ${outDir} is as it was` : ''}\n`);
+    process.exit(128 + signals[signal]);
+  };
+  for (const name of Object.keys(signals)) process.once(name, stop);
+  worker.once('exit', () => {
+    for (const name of Object.keys(signals)) process.removeListener(name, stop);
+  });
+}
+
+/** What a command's thread tells the main thread. */
+export interface CommandMessage {
+  writing: string;
 }
 
 /** Told to a command's thread when stdout's reader went away. */

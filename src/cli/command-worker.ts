@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { STDOUT_CLOSED, type CommandData } from './command-thread.js';
+import { STDOUT_CLOSED, type CommandData, type CommandMessage } from './command-thread.js';
 import { processIo } from './io.js';
 import { cli } from './main.js';
 
@@ -11,4 +11,5 @@ setFlagsFromString('--heap-growing-percent=20');
 let readerGone = false;
 parentPort!.on('message', (message) => void (readerGone ||= message === STDOUT_CLOSED));
 parentPort!.unref();
-process.exitCode = await cli(argv, { ...processIo(() => readerGone), stdoutIsTTY, stderrIsTTY });
+const writing = (outDir: string) => parentPort!.postMessage({ writing: outDir } satisfies CommandMessage);
+process.exitCode = await cli(argv, { ...processIo(() => readerGone), stdoutIsTTY, stderrIsTTY, writing });

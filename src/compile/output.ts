@@ -73,6 +73,25 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
   if (hadPrevious) await rm(previous, { recursive: true, force: true });
 }
 
+/**
+ * Undoes what this process's build of `outDir` left when it was stopped part-way (by a signal, between
+ * two of its steps): the staging folder is removed, and a previous output moved aside is put back, or
+ * removed if the new one is already in its place. Says whether the output folder is as it was before.
+ */
+export async function abandonOutput(outDir: string): Promise<boolean> {
+  const target = resolve(outDir);
+  const staging = join(dirname(target), `${basename(target)}${TEMP}${process.pid}`);
+  const previous = join(dirname(target), `${basename(target)}${OLD}${process.pid}`);
+  let untouched = await exists(staging);
+  await rm(staging, { recursive: true, force: true });
+  if (await exists(previous)) {
+    untouched = !(await exists(target));
+    if (untouched) await rename(previous, target);
+    else await rm(previous, { recursive: true, force: true });
+  }
+  return untouched;
+}
+
 /** A build killed part-way leaves a staging folder (removed here) or, between the two renames, the old output. */
 async function recover(parent: string, name: string, target: string): Promise<void> {
   const leftovers = (await readdir(parent)).filter((entry) => entry.startsWith(`${name}${TEMP}`) || entry.startsWith(`${name}${OLD}`));

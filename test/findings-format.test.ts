@@ -44,3 +44,21 @@ test('a report is handed to stdout in writes of about 64 KB, each awaited, never
     assert.equal(waited, writes.length, 'each write waited for');
   }
 });
+
+test('the html page lists the first 10,000 findings and says how many it left out; its counts and charts count them all', async () => {
+  const { html, HTML_ROWS } = await import('../src/format/html.js');
+  const findings = Array.from({ length: HTML_ROWS + 5 }, (_, i) => finding(i)).sort((a, b) => (a.file < b.file ? -1 : 1));
+  const compliant = ['pulls/ZZ-1/com.microsoft.Messenger.plist', 'pulls/ZZ-2/com.microsoft.Messenger.plist'];
+  const r = { ...report(findings), audited: [...findings.map((f) => ({ file: f.file, group: null, domain: 'com.microsoft.Messenger' })), ...compliant.map((file) => ({ file, group: null, domain: 'com.microsoft.Messenger' }))] };
+  const page = html(r);
+  assert.equal(page.match(/<tr data-severity=/g)?.length, HTML_ROWS);
+  assert.match(page, /<span id="shown">10000<\/span> of 10000\)/);
+  assert.match(page, /lists the first 10000 of the 10005 findings, in path order/);
+  assert.match(page, /id="count-error">10005</);
+  assert.match(page, /0% \(2\/10007\)/);
+  // The rows listed are the first in path order.
+  assert.ok(page.includes(`${findings[HTML_ROWS - 1]!.file}:7<`));
+  assert.ok(!page.includes(`${findings[HTML_ROWS]!.file}:7<`));
+  // A report that fits says nothing of the kind.
+  assert.doesNotMatch(html(report(findings.slice(0, 3))), /id="cut"/);
+});

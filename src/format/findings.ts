@@ -130,17 +130,18 @@ export function xml(text: string): string {
  * not audited as plists (an unlistable folder, a broken archive). Both lists are in path order, so they are
  * walked side by side, a file's findings held at a time.
  */
-function* byFile(audited: Iterable<Audited>, findings: Iterable<Finding>): Generator<[string, Finding[]]> {
+export function* byFile(audited: Iterable<Audited>, findings: Iterable<Finding>): Generator<{ file: string; audited: Audited | undefined; findings: Finding[] }> {
   const files = audited[Symbol.iterator]();
   const found = findings[Symbol.iterator]();
   let a = files.next();
   let f = found.next();
   while (!a.done || !f.done) {
     const file = a.done ? f.value!.file : f.done || a.value.file <= f.value.file ? a.value.file : f.value.file;
+    const entry = !a.done && a.value.file === file ? a.value : undefined;
     while (!a.done && a.value.file === file) a = files.next();
     const list: Finding[] = [];
     for (; !f.done && f.value.file === file; f = found.next()) list.push(f.value);
-    yield [file, list];
+    yield { file, audited: entry, findings: list };
   }
 }
 
@@ -148,12 +149,12 @@ function* byFile(audited: Iterable<Audited>, findings: Iterable<Finding>): Gener
 export const junit: FindingsFormatter = function* ({ summary, findings, audited }) {
   let tests = 0;
   let failing = 0;
-  for (const [, list] of byFile(audited, findings)) {
+  for (const { findings: list } of byFile(audited, findings)) {
     tests++;
     if (list.some((f) => f.severity === 'error')) failing++;
   }
   yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mdmgen" tests="${tests}" failures="${failing}">\n  <testsuite name="mdmgen" tests="${tests}" failures="${failing}" errors="0" skipped="0">\n`;
-  for (const [file, list] of byFile(audited, findings)) {
+  for (const { file, findings: list } of byFile(audited, findings)) {
     const errors = list.filter((f) => f.severity === 'error');
     const others = list.filter((f) => f.severity !== 'error');
     const body = [

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, EXAMPLE, exampleCopy, mdmgen, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { BIN, canMount, EXAMPLE, exampleCopy, mdmgen, smallDisk, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
 
 function build(fleet: string, out: string) {
   return mdmgen(['build', fleet, '-o', out]);
@@ -104,19 +104,6 @@ test('an output folder that is a symlink is replaced as a link; its target is ne
   assert.deepEqual(readdirSync(target), ['passwd']);
   assert.ok(existsSync(join(dir, 'build', 'manifest.json')));
 });
-
-/** A tmpfs of this size mounted for the test (root only); undefined where mounting is not allowed. */
-function smallDisk(options: string): string | undefined {
-  const dir = tempDir();
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' }).status === 0;
-  return mounted ? dir : undefined;
-}
-
-const canMount = (() => {
-  const probe = process.getuid?.() === 0 ? smallDisk('size=16k') : undefined;
-  if (probe) spawnSync('umount', [probe]);
-  return probe !== undefined;
-})();
 
 test('a full disk: exit 2 saying so, the previous build kept byte for byte, no partial file', { skip: !canMount && 'needs root to mount a small tmpfs' }, () => {
   const disk = smallDisk('size=2m')!;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { writeXmlPlist } from '../src/plist/write-xml.js';
-import { BIN, HEADER, listTree, mdmgen, ROOT, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
+import { BIN, canMount, HEADER, listTree, mdmgen, ROOT, smallDisk, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
 import { makePki } from './helpers/pki.js';
 
 // What makes 100,000 users fast (threads, streaming, the manifest written as it goes) must not change a
@@ -62,6 +62,23 @@ test('a build that stops after its threads started ends at once, says why and wr
   assert.match(run.stderr, /missing\.pem/);
   assert.match(run.stderr, /Nothing was written/);
   assert.deepEqual(listTree(dirname(out)), []);
+});
+
+test('a temporary folder too small for the findings: the audit keeps them in memory, and the report is the same', { skip: !canMount && 'needs root to mount a small tmpfs' }, () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  const held = mdmgen(['audit', fleet, tree, '--format', 'json']);
+  const disk = smallDisk('size=16k')!;
+  try {
+    const spooled = mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_SPOOL_LIMIT: '1', TMPDIR: disk } });
+    assert.equal(spooled.code, 1, spooled.stderr);
+    assert.equal(spooled.stderr, '');
+    assert.equal(spooled.stdout, held.stdout);
+    assert.ok(held.stdout.length > 64 * 1024, 'more findings than the disk holds');
+    assert.deepEqual(readdirSync(disk), []);
+  } finally {
+    spawnSync('umount', [disk]);
+  }
 });
 
 test('a build stopped by Ctrl-C or a kill once it is writing removes what it wrote: the previous output is as it was, nothing left beside it', async () => {

@@ -102,3 +102,17 @@ export function exampleCopy(edit: (text: string) => string = (t) => t, dir = tem
   cpSync(join(ROOT, 'examples', 'vendor'), join(dir, 'vendor'), { recursive: true });
   return writeFleet(edit(readFileSync(EXAMPLE, 'utf8')), dir);
 }
+
+/** A tmpfs of this size mounted for the test (root only); undefined where mounting is not allowed. */
+export function smallDisk(options: string): string | undefined {
+  const dir = tempDir();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' }).status === 0;
+  return mounted ? dir : undefined;
+}
+
+/** Whether smallDisk can mount (the full-disk tests run as root, as CI does, and are skipped otherwise). */
+export const canMount = (() => {
+  const probe = process.getuid?.() === 0 ? smallDisk('size=16k') : undefined;
+  if (probe) spawnSync('umount', [probe]);
+  return probe !== undefined;
+})();

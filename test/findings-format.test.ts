@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import type { Finding } from '../src/audit/audit.js';
 import { findingsFormatters, summarize, writeFindings, type AuditReport } from '../src/format/findings.js';
@@ -61,4 +62,11 @@ test('the html page lists the first 10,000 findings and says how many it left ou
   assert.ok(!page.includes(`${findings[HTML_ROWS]!.file}:7<`));
   // A report that fits says nothing of the kind.
   assert.doesNotMatch(html(report(findings.slice(0, 3))), /id="cut"/);
+});
+
+test('junit: a file name or message with tabs, newlines, CRs and controls comes out of an XML parser as written (controls as U+FFFD)', () => {
+  const odd = finding(1, { file: 'pulls/MAC\t1\r\n/x\u001b.plist', message: 'line one\r\nline\ttwo \u0001' });
+  const text = [...findingsFormatters.junit(report([odd]), { color: false })].join('');
+  const parsed = JSON.parse(execFileSync('python3', ['-c', 'import json,sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.buffer.read()); c=next(r.iter("testcase")); f=c.find("failure"); print(json.dumps([c.get("name"), f.get("message"), f.text]))'], { input: text }).toString()) as string[];
+  assert.deepEqual(parsed, ['pulls/MAC\t1\r\n/x\ufffd.plist', 'line one\r\nline\ttwo \ufffd', 'audit/value-mismatch: line one\r\nline\ttwo \ufffd\nexpected: true\nactual: false']);
 });

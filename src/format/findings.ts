@@ -116,13 +116,18 @@ export const csv: FindingsFormatter = function* ({ findings }) {
   for (const f of findings) yield `${CSV_COLUMNS.map((c) => cellOf(f[c])).join(',')}\r\n`;
 };
 
-export function xml(text: string): string {
+/**
+ * Text for XML content; `attribute` also keeps tabs and line breaks, which a parser turns into spaces in an
+ * attribute. CR is a reference everywhere: a parser turns it into LF.
+ */
+export function xml(text: string, attribute = false): string {
   // Characters XML 1.0 cannot carry at all are replaced: a finding's text comes from untrusted files.
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd').replace(/[\ud800-\udfff]/g, (c, i: number, s: string) => {
+  const escaped = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd').replace(/[\ud800-\udfff]/g, (c, i: number, s: string) => {
     const code = c.charCodeAt(0);
     const pair = code < 0xdc00 ? s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff : s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff;
     return pair ? c : '\ufffd';
   }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return escaped.replace(attribute ? /[\t\n\r]/g : /\r/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -160,13 +165,13 @@ export const junit: FindingsFormatter = function* ({ summary, findings, audited 
     const body = [
       ...errors.map((f) => {
         const detail = [`${f.code}: ${f.message}`, ...(f.expected !== null ? [`expected: ${f.expected}`] : []), ...(f.actual !== null ? [`actual: ${f.actual}`] : [])];
-        return `      <failure type="${xml(f.code)}" message="${xml(f.message)}">${xml(detail.join('\n'))}</failure>`;
+        return `      <failure type="${xml(f.code, true)}" message="${xml(f.message, true)}">${xml(detail.join('\n'))}</failure>`;
       }),
       ...(others.length ? [`      <system-out>${xml(others.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n'))}</system-out>`] : []),
     ];
     yield body.length === 0
-      ? `    <testcase classname="mdmgen" name="${xml(file)}"/>\n`
-      : `    <testcase classname="mdmgen" name="${xml(file)}">\n${body.join('\n')}\n    </testcase>\n`;
+      ? `    <testcase classname="mdmgen" name="${xml(file, true)}"/>\n`
+      : `    <testcase classname="mdmgen" name="${xml(file, true)}">\n${body.join('\n')}\n    </testcase>\n`;
   }
   yield `${tests ? '' : '\n'}  </testsuite>\n</testsuites>\n<!-- ${summary.files} files checked -->\n`;
 };

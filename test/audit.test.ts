@@ -168,6 +168,16 @@ for name in ['MAC-deep', 'Users', 'eve'] + ['a' * 200] * 25:
   assert.deepEqual([underMac.host, underMac.user], ['MAC-deep', 'eve'], 'a PATH that is the Mac\'s own folder names the host');
 });
 
+test('a folder whose name is not UTF-8 (a broken copy; a Mac writes none) is a finding that says so, not "ENOENT"', () => {
+  const dir = tempDir();
+  const pull = threadedPull(dir);
+  execFileSync('python3', ['-c', 'import os, sys; os.makedirs(os.path.join(sys.argv[1].encode(), b"MAC-latin/Users/j\\xf6rg/Library/Preferences"))', pull]);
+  const runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+  assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
+  const unlisted = (JSON.parse(runs[0]!.stdout) as JsonReport).findings.filter((f) => f.code === 'audit/unreadable');
+  assert.deepEqual(unlisted.map((f) => [f.file, f.host, f.user, f.message]), [['pull/MAC-latin/Users/j\ufffdrg', 'MAC-latin', 'j\ufffdrg', 'cannot list this folder (its name is not UTF-8; rename it); the plists in it, if any, are not audited']]);
+});
+
 test('a plist of a pull replaced, after it was listed, by a link or a FIFO is neither followed nor waited on', () => {
   const dir = tempDir();
   symlinkSync(DEVIANT, join(dir, 'com.microsoft.Messenger.plist'));

@@ -200,8 +200,14 @@ export function pathFinding(file: string, code: Code, message: string, who: { ho
  * listed, under the host and user a plist in it would have.
  */
 export function unlistedFinding(root: string, arg: string, dir: string, code: string): Finding {
-  return pathFinding(dir ? join(arg, dir) : arg, 'audit/unreadable', `cannot list this folder (${code}); the plists in it, if any, are not audited`, whoFrom(`${dir}/-`, basename(root) || null));
+  return pathFinding(dir ? join(arg, dir) : arg, 'audit/unreadable', `cannot list this folder (${why(code, dir)}); the plists in it, if any, are not audited`, whoFrom(`${dir}/-`, basename(root) || null));
 }
+
+/**
+ * Node reads names as UTF-8, so a name that is not (a Mac writes none, a broken copy can) comes back with
+ * U+FFFD in it and names no file: ENOENT, which would say the file is gone.
+ */
+const why = (code: string, rel: string) => (code === 'ENOENT' && rel.includes('\ufffd') ? 'its name is not UTF-8; rename it' : code);
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {

@@ -117,7 +117,7 @@ test('schema prints the committed schemas/fleet.schema.json, which editors and a
   assert.ok(!validate(wrong), 'an editor flags a string for a boolean and a misspelt key');
 });
 
-test('init writes a commented fleet.yaml that builds cleanly, and will not overwrite one', () => {
+test('init writes a commented fleet.yaml and a sample users.csv that build cleanly; it replaces neither without being asked', () => {
   const dir = join(tempDir(), 'policy');
   const run = mdmgen(['init', dir]);
   assert.equal(run.code, 0, run.stderr);
@@ -129,10 +129,29 @@ test('init writes a commented fleet.yaml that builds cleanly, and will not overw
   const built = mdmgen(['build', join(dir, 'fleet.yaml')]);
   assert.equal(built.code, 0, built.stderr);
   assert.equal(built.stderr, '', 'no warnings');
+  const manifest = JSON.parse(readFileSync(join(dir, 'build', 'manifest.json'), 'utf8')) as { artifacts: { kind: string; user?: string }[] };
+  assert.deepEqual(manifest.artifacts.filter((a) => a.kind === 'profile' && a.user).map((a) => a.user).sort(), ['asmith', 'jdoe', 'mlee'], 'a profile per sample user');
+  // The settings left commented out are valid as they stand.
+  writeFileSync(join(dir, 'uncommented.yaml'), text.replace(/^( {4})# ([A-Za-z]+: )/gm, '$1$2'));
+  assert.ok(readFileSync(join(dir, 'uncommented.yaml'), 'utf8').includes('\n    PortRangeEnabled: 1'));
+  const uncommented = mdmgen(['validate', join(dir, 'uncommented.yaml')]);
+  assert.equal(uncommented.code, 0, uncommented.stdout);
+
   assert.equal(mdmgen(['init', dir]).code, 2);
   writeFileSync(join(dir, 'fleet.yaml'), 'mine');
+  writeFileSync(join(dir, 'users.csv'), 'sAMAccountName,mail,userPrincipalName,department\nkim,kim@example.com,kim@CORP.EXAMPLE.COM,\n');
+  assert.equal(mdmgen(['init', dir]).code, 2);
   assert.equal(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), 'mine');
-  assert.equal(mdmgen(['init', dir, '--force']).code, 0);
+  const forced = mdmgen(['init', dir, '--force']);
+  assert.equal(forced.code, 0);
+  assert.match(forced.stdout, /kept .*users\.csv/);
+  assert.match(readFileSync(join(dir, 'users.csv'), 'utf8'), /^kim,/m, 'an export is never replaced');
+  assert.equal(mdmgen(['build', join(dir, 'fleet.yaml')]).code, 0);
+
+  writeFileSync(join(dir, 'a-file'), '');
+  const notFolder = mdmgen(['init', join(dir, 'a-file')]);
+  assert.equal(notFolder.code, 2);
+  assert.match(notFolder.stderr, /^mdmgen: \S*a-file is not a folder\n$/);
 });
 
 test('the README names every diagnostic code, so an admin can look any of them up', async () => {

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
@@ -126,22 +126,33 @@ async function buildLoaded(io: Io, file: string, options: BuildOptions, loaded: 
   return EXIT.ok;
 }
 
+/**
+ * `mdmgen init [DIR]`: a commented fleet.yaml and a sample users.csv (an Active Directory export's columns).
+ * An existing fleet.yaml is replaced only with --force; an existing users.csv never is (it is most likely
+ * a real export): the new fleet.yaml then maps its columns as the sample's, which validate checks.
+ */
 export async function init(io: Io, dir: string, options: { force?: boolean }): Promise<number> {
   const target = resolve(io.cwd, dir, 'fleet.yaml');
+  const users = join(dirname(target), 'users.csv');
+  const shown = (path: string) => relative(io.cwd, path) || basename(path);
   if (existsSync(target) && !options.force) {
-    io.stderr(`mdmgen: ${relative(io.cwd, target)} already exists; use --force to replace it\n`);
+    io.stderr(`mdmgen: ${shown(target)} already exists; use --force to replace it\n`);
     return EXIT.usage;
   }
+  const keepUsers = existsSync(users);
   const schemaPath = relative(dirname(target), fileURLToPath(new URL('schemas/fleet.schema.json', PACKAGE_ROOT)));
   const render = template('init/fleet.yaml.hbs');
   try {
     await mkdir(dirname(target), { recursive: true });
+    if (!keepUsers) await copyFile(new URL('templates/init/users.csv', PACKAGE_ROOT), users, constants.COPYFILE_EXCL);
     await writeFile(target, render({ schemaPath: schemaPath.split('\\').join('/') }));
   } catch (error) {
-    io.stderr(`mdmgen: cannot write ${relative(io.cwd, target)}: ${(error as NodeJS.ErrnoException).code ?? 'failed'}\n`);
+    const code = (error as NodeJS.ErrnoException).code;
+    io.stderr(`mdmgen: ${code === 'EEXIST' || code === 'ENOTDIR' ? `${shown(dirname(target))} is not a folder` : `cannot write ${shown(target)}: ${code ?? 'failed'}`}\n`);
     return EXIT.usage;
   }
-  io.stdout(`Wrote ${relative(io.cwd, target) || 'fleet.yaml'}. Next: mdmgen build ${relative(io.cwd, target)}\n`);
+  const written = keepUsers ? `Wrote ${shown(target)}; kept ${shown(users)}, whose columns it maps as an Active Directory export's.` : `Wrote ${shown(target)} and a sample ${shown(users)}.`;
+  io.stdout(`${written} Next: mdmgen build ${shown(target)}\n`);
   return EXIT.ok;
 }
 

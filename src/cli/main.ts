@@ -55,9 +55,9 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
     .action(async (file: string, options) => setExit(await (await import('./inspect.js')).inspect(io, file, options)));
 
   program.command('init')
-    .description('write a commented fleet.yaml that builds cleanly into DIR')
+    .description('write a commented fleet.yaml and a sample users.csv (an Active Directory export) into DIR')
     .argument('[dir]', 'folder to write fleet.yaml into', '.')
-    .option('--force', 'replace an existing fleet.yaml')
+    .option('--force', 'replace an existing fleet.yaml (an existing users.csv is always kept)')
     .action(async (dir: string, options) => setExit(await (await import('./commands.js')).init(io, dir, options)));
 
   program.command('schema')

@@ -270,6 +270,19 @@ test('inspect prints XML, binary and signed plists as data; malformed input exit
   assert.equal(untag(loadWithPlistlib(join(dir, 'plists/base/com.apple.iChat.plist'))) !== undefined, true);
 });
 
+test('inspect - and verify - read standard input (defaults export com.microsoft.Messenger - | mdmgen inspect -)', () => {
+  const plist = join(build('', {}).out, 'plists/base/com.apple.iChat.plist');
+  const piped = mdmgen(['inspect', '-', '--format', 'yaml'], { input: readFileSync(plist) });
+  assert.deepEqual([piped.code, piped.stdout], [0, mdmgen(['inspect', plist, '--format', 'yaml']).stdout]);
+  const profile = readFileSync(join(build(signing()).out, 'profiles/base.mobileconfig'));
+  const verified = mdmgen(['verify', '-', '--ca', p('root.pem')], { input: profile });
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, /^standard input: valid signature\n/);
+  const empty = mdmgen(['inspect', '-'], { input: Buffer.alloc(0) });
+  assert.equal(empty.code, 2);
+  assert.equal(empty.stderr, 'mdmgen: standard input: the document does not start with <plist> (line 1)\n');
+});
+
 test('the README\'s signing steps: make the test PKI, build examples/signed, verify with the test root', () => {
   const dir = tempDir();
   execFileSync('cp', ['-R', join(ROOT, 'examples'), dir]);

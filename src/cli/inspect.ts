@@ -6,12 +6,15 @@ import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict } from '../plist/value.js';
 import { escapeBeyondC0, jsonText } from '../format/terminal.js';
-import { EXIT, readNamed, type Io } from './io.js';
+import { EXIT, readNamed, readStdin, type Io } from './io.js';
 
+/** A FILE argument's bytes, `-` being standard input. */
 async function readArgument(io: Io, file: string): Promise<Buffer | string> {
-  const read = await readNamed(resolve(io.cwd, file));
-  return Buffer.isBuffer(read) ? read : `cannot read ${file}: ${read}`;
+  const read = file === '-' ? await readStdin() : await readNamed(resolve(io.cwd, file));
+  return Buffer.isBuffer(read) ? read : `cannot read ${named(file)}: ${read}`;
 }
+
+const named = (file: string) => (file === '-' ? 'standard input' : file);
 
 function describeError(error: unknown): string {
   if (error instanceof PlistError) {
@@ -37,10 +40,10 @@ export async function verify(io: Io, file: string, options: { ca?: string[] }): 
     try {
       for (const certificate of readCertificates(caBytes)) cas.push(certificate);
     } catch (error) {
-      return usage(io, `${ca}: ${describeError(error)}`);
+      return usage(io, `${named(ca)}: ${describeError(error)}`);
     }
   }
-  const shown = relative(io.cwd, resolve(io.cwd, file)) || file;
+  const shown = file === '-' ? named(file) : relative(io.cwd, resolve(io.cwd, file)) || file;
   if (!isCms(bytes)) {
     io.stdout(`${shown}: INVALID: the profile is not signed\n`);
     return EXIT.findings;
@@ -98,7 +101,7 @@ export async function inspect(io: Io, file: string, options: { format: 'json' | 
       output = { format, content: toDisplay(value) };
     }
   } catch (error) {
-    return usage(io, `${file}: ${describeError(error)}`);
+    return usage(io, `${named(file)}: ${describeError(error)}`);
   }
   io.stdout(options.format === 'yaml' ? yamlText(output) : jsonText(output));
   return EXIT.ok;

@@ -72,8 +72,7 @@ export async function readNamed(path: string, limit = MAX_INPUT_BYTES): Promise<
     handle = await open(path, 'r');
     const info = await handle.stat();
     if (info.isDirectory()) return 'it is a folder';
-    const tooLarge = `it is larger than ${limit / (1024 * 1024)} MB`;
-    if (info.size > limit) return tooLarge;
+    if (info.size > limit) return tooLarge(limit);
     // A regular file comes in one read (and one more that finds its end); anything else a piece at a time.
     const piece = info.isFile() ? info.size + 1 : 64 * 1024;
     const pieces: Buffer[] = [];
@@ -82,7 +81,7 @@ export async function readNamed(path: string, limit = MAX_INPUT_BYTES): Promise<
       const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(piece), 0, piece, null);
       if (bytesRead === 0) return Buffer.concat(pieces, total);
       total += bytesRead;
-      if (total > limit) return tooLarge;
+      if (total > limit) return tooLarge(limit);
       pieces.push(buffer.subarray(0, bytesRead));
     }
   } catch (error) {
@@ -91,4 +90,25 @@ export async function readNamed(path: string, limit = MAX_INPUT_BYTES): Promise<
   } finally {
     await handle?.close();
   }
+}
+
+const tooLarge = (limit: number) => `it is larger than ${limit / (1024 * 1024)} MB`;
+
+/**
+ * Standard input, for a FILE given as `-` (`defaults export com.microsoft.Messenger - | mdmgen inspect -`),
+ * read as a stream whatever it is (pipe, file, terminal), with readNamed's limit.
+ */
+export async function readStdin(stdin: AsyncIterable<Buffer> = process.stdin, limit = MAX_INPUT_BYTES): Promise<Buffer | string> {
+  const pieces: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const piece of stdin) {
+      total += piece.length;
+      if (total > limit) return tooLarge(limit);
+      pieces.push(piece);
+    }
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'unreadable';
+  }
+  return Buffer.concat(pieces, total);
 }

@@ -12,13 +12,14 @@ export const SHARED = join(ROOT, '..', 'shared');
 export interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs the real CLI in a child process, as a user would. */
-export function mdmgen(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run {
+export function mdmgen(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: Buffer } = {}): Run {
   const spawnOptions: SpawnSyncOptions = {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
     ...(options.timeout && { timeout: options.timeout }),
+    ...(options.input && { input: options.input }),
   };
   const result = spawnSync(process.execPath, [BIN, ...args], spawnOptions);
   return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };

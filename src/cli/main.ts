@@ -44,13 +44,13 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
 
   program.command('verify')
     .description('check a signed profile: signature, content digest, chain to --ca, signer validity and keyUsage')
-    .argument('<file>', 'a signed .mobileconfig')
+    .argument('<file>', 'a signed .mobileconfig (- for standard input)')
     .option('--ca <cert>', 'a trusted root (PEM or DER); repeat for several', (value: string, previous: string[] = []) => [...previous, value])
     .action(async (file: string, options) => setExit(await (await import('./inspect.js')).verify(io, file, options)));
 
   program.command('inspect')
     .description('print any plist or profile (XML, binary or signed) as data')
-    .argument('<file>', 'a plist or .mobileconfig')
+    .argument('<file>', 'a plist or .mobileconfig (- for standard input)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'yaml']).default('json'))
     .action(async (file: string, options) => setExit(await (await import('./inspect.js')).inspect(io, file, options)));
 

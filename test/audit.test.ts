@@ -139,6 +139,27 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
   assert.deepEqual(findings.filter((f) => f.file === 'pull/broken.zip').map((f) => f.code), ['audit/unreadable']);
 });
 
+test('a Mac\'s home folder names its directory user as the Mac does: without case or Unicode normalisation (JGarcia is jgarcia, NFD jürgen is NFC jürgen)', () => {
+  const fleet = exampleCopy();
+  const dir = join(fleet, '..');
+  writeFileSync(join(dir, 'users.csv'), `${readFileSync(join(dir, 'users.csv'), 'utf8')}j\u00fcrgen,juergen@example.com,j\u00fcrgen@CORP.EXAMPLE.COM,Legal,"M\u00fcller, J\u00fcrgen"\n`);
+  const pull = threadedPull(dir);
+  // HFS+ stores names decomposed (NFD); a CSV from Windows has them composed.
+  for (const [mac, user] of [['MAC-0600', 'JGarcia'], ['MAC-0700', 'ju\u0308rgen']] as const) {
+    cpSync(join(PULLED, 'MAC-0217/Users/jgarcia'), join(pull, mac, 'Users', user), { recursive: true });
+  }
+  const runs = ['0', '2'].map((threads) => mdmgen(['audit', fleet, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+  assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
+  const findings = (JSON.parse(runs[0]!.stdout) as JsonReport).findings.filter((f) => f.host === 'MAC-0600' || f.host === 'MAC-0700');
+  assert.deepEqual(findings.map((f) => [f.host, f.user, f.group, f.key, f.expected, f.actual]), [
+    ['MAC-0600', 'JGarcia', 'Legal', 'DisallowSave', 'true', 'false'],
+    ['MAC-0700', 'ju\u0308rgen', 'Legal', 'DisallowSave', 'true', 'false'],
+    // jürgen's own values are asserted: the plists are jgarcia's.
+    ['MAC-0700', 'ju\u0308rgen', 'Legal', 'UserLogonName', '"j\u00fcrgen@CORP.EXAMPLE.COM"', '"jgarcia@CORP.EXAMPLE.COM"'],
+    ['MAC-0700', 'ju\u0308rgen', 'Legal', 'UserSIPID', '"juergen@example.com"', '"jose.garcia@example.com"'],
+  ]);
+});
+
 test('a folder of a pull that cannot be listed is an audit/unreadable finding, threads or not, and the rest is audited', () => {
   const dir = tempDir();
   const pull = threadedPull(dir);

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
+import { usersByMacName } from '../directory/directory.js';
 import { checkFleet } from '../fleet/check.js';
 import { summarize } from '../format/findings.js';
 import { append, byPathAndLine, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
@@ -71,7 +72,7 @@ parentPort!.on('message', (message: Batch | UsersReply) => {
   if (message.type === 'users') {
     const { batch, files, aside } = listed.get(message.id)!;
     listed.delete(message.id);
-    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: new Map(message.users.map((u) => [u.name, u])) }, aside);
+    auditBatch(batch, (visit) => files.forEach(visit), { ...base, usersByName: usersByMacName(message.users) }, aside);
     return;
   }
   // Without a directory, files are audited as they are found: a batch's listing, held while the batch was

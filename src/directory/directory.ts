@@ -24,7 +24,7 @@ export class Directory implements Iterable<User> {
   private numbers = new Int32Array(1024);
   private readonly stride: number;
   private readonly nameCell: number;
-  /** Row indices by a hash of the user name (open addressing, -1 for empty), made by the first get(). */
+  /** Row indices by a hash of the user name's macNameKey (open addressing, -1 for empty), made by the first get(). */
   private slots?: Int32Array;
 
   constructor(variables: readonly string[]) {
@@ -68,14 +68,17 @@ export class Directory implements Iterable<User> {
     return { variables: this.variables, rows, numbers };
   }
 
-  /** The user of this exact name. */
+  /**
+   * The user of this name as a Mac compares names (macNameKey: a home folder JGarcia or an NFD jürgen from
+   * HFS+ is the directory's jgarcia or NFC jürgen). Names that are one to a Mac are refused as duplicates.
+   */
   get(name: string): User | undefined {
     const slots = (this.slots ??= this.index());
     const mask = slots.length - 1;
-    for (let slot = hash(name, 0, name.length) & mask; slots[slot] !== -1; slot = (slot + 1) & mask) {
+    const key = macNameKey(name);
+    for (let slot = hash(key) & mask; slots[slot] !== -1; slot = (slot + 1) & mask) {
       const index = slots[slot]!;
-      const [start, end] = this.nameBounds(index);
-      if (end - start === name.length && this.rows[index]!.startsWith(name, start)) return this.at(index);
+      if (macNameKey(this.nameOf(index)) === key) return this.at(index);
     }
     return undefined;
   }
@@ -84,21 +87,28 @@ export class Directory implements Iterable<User> {
     for (let i = 0; i < this.rows.length; i++) yield this.at(i);
   }
 
-  private nameBounds(index: number): [number, number] {
+  private nameOf(index: number): string {
     const base = index * this.stride + 1;
-    return [this.nameCell === 0 ? 0 : this.numbers[base + this.nameCell - 1]!, this.numbers[base + this.nameCell]!];
+    return this.rows[index]!.slice(this.nameCell === 0 ? 0 : this.numbers[base + this.nameCell - 1]!, this.numbers[base + this.nameCell]!);
   }
 
   private index(): Int32Array {
     const slots = new Int32Array(2 ** Math.ceil(Math.log2(2 * this.rows.length + 2))).fill(-1);
     const mask = slots.length - 1;
-    this.rows.forEach((row, index) => {
-      let slot = hash(row, ...this.nameBounds(index)) & mask;
+    this.rows.forEach((_, index) => {
+      let slot = hash(macNameKey(this.nameOf(index))) & mask;
       while (slots[slot] !== -1) slot = (slot + 1) & mask;
       slots[slot] = index;
     });
     return slots;
   }
+}
+
+/** Some users, found by name as Directory.get finds them (a thread's share of the directory). */
+export function usersByMacName(users: Iterable<User>): { get(name: string): User | undefined } {
+  const byKey = new Map<string, User>();
+  for (const user of users) byKey.set(macNameKey(user.name), user);
+  return { get: (name) => byKey.get(macNameKey(name)) };
 }
 
 export interface PackedRows {
@@ -124,9 +134,9 @@ function userOf(variables: readonly string[], row: string, numbers: Int32Array, 
 }
 
 /** FNV-1a over UTF-16 code units. */
-function hash(text: string, start: number, end: number): number {
+function hash(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 

@@ -6,8 +6,11 @@ import { createHash } from 'node:crypto';
  * STRASSE fold to one key, as do NFC é and NFD é, and Bob and bob.
  */
 export function macNameKey(name: string): string {
-  return name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFD');
+  // Most names are plain ASCII, for which this is toLowerCase(): an audit asks once a pulled plist.
+  return PLAIN.test(name) ? name.toLowerCase() : name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFD');
 }
+
+const PLAIN = /^[\x20-\x7e]*$/;
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // Windows device names: the install point and archives may be opened on a PC.

@@ -110,6 +110,26 @@ test('zip, tar.gz and tar archives of pulls give the same findings as the folder
   }
 });
 
+test('zip names without the UTF-8 flag: UTF-8 as a Mac\'s Archive Utility writes them, else code page 437 as the zip format says', () => {
+  const dir = tempDir();
+  // Python flags its UTF-8 names; the flag (bit 11) is then cleared in every header, as ditto leaves it.
+  execFileSync('python3', ['-c', `import struct, sys, zipfile
+out, plist = sys.argv[1], open(sys.argv[2], 'rb').read()
+names = ['MAC-1/Users/j\u00fcrgen/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'MAC-2/Users/jxger/Library/Preferences/Microsoft/com.microsoft.Messenger.plist']
+with zipfile.ZipFile(out, 'w') as z:
+    for name in names: z.writestr(name, plist)
+data = bytearray(open(out, 'rb').read())
+for signature, at in ((b'PK\\x03\\x04', 6), (b'PK\\x01\\x02', 8)):
+    i = data.find(signature)
+    while i >= 0:
+        struct.pack_into('<H', data, i + at, struct.unpack_from('<H', data, i + at)[0] & ~0x800)
+        i = data.find(signature, i + 4)
+# The second name as a DOS zip tool writes it: a in code page 437 is 0x84, which is not UTF-8.
+open(out, 'wb').write(bytes(data).replace(b'jxger', b'j\\x84ger'))`, join(dir, 'mac.zip'), DEVIANT]);
+  const { report } = auditJson(EXAMPLE, join(dir, 'mac.zip'));
+  assert.deepEqual(report.findings.map((f) => [f.host, f.user]), [['MAC-1', 'j\u00fcrgen'], ['MAC-2', 'j\u00e4ger']]);
+});
+
 /** `dir`/pull with DEVIANT for 300 Macs, so that with MDMGEN_THREADS the folder is shared among threads. */
 function threadedPull(dir: string): string {
   const pull = join(dir, 'pull');

@@ -298,11 +298,11 @@ export class ZipArchive {
   readonly entryCount: number;
   /** The zip's file, open until close(): the threads that audit its shares read it too. */
   readonly fd: number;
-  private readonly yauzl: typeof import('yauzl');
+  private readonly yauzl: Yauzl;
   private readonly directory: FileWindow;
   private readonly start: number;
 
-  private constructor(yauzl: typeof import('yauzl'), fd: number, directory: FileWindow, entryCount: number, start: number) {
+  private constructor(yauzl: Yauzl, fd: number, directory: FileWindow, entryCount: number, start: number) {
     this.yauzl = yauzl;
     this.fd = fd;
     this.directory = directory;
@@ -394,7 +394,7 @@ export class ZipArchive {
         localHeader = wide(localHeader);
       }
       // The name is a string before the generator yields, and the window moves only when it resumes.
-      yield { name: yauzl.getFileNameLowLevel(flags, nameRaw, extraFields, false), flags, method, compressedSize, uncompressedSize, localHeader };
+      yield { name: zipName(yauzl, flags, nameRaw, extraFields), flags, method, compressedSize, uncompressedSize, localHeader };
     }
   }
 
@@ -414,6 +414,38 @@ export interface ZipRecord {
 }
 
 const PLIST_SUFFIX = Buffer.from('.plist');
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+type Yauzl = typeof import('yauzl');
+
+/**
+ * An entry's name. Without the UTF-8 flag (bit 11) or an Info-ZIP Unicode Path field, the zip format says
+ * code page 437, which yauzl follows; but a Mac's Archive Utility and ditto write UTF-8 names and no flag,
+ * so a name that is valid UTF-8 beyond ASCII is read as UTF-8, as ZIPFoundation, 7-Zip and The Unarchiver
+ * do (a code page 437 name is almost never valid UTF-8: it would take a box-drawing character followed by
+ * an accented letter). Printable ASCII reads the same every way.
+ */
+function zipName(yauzl: Yauzl, flags: number, raw: Buffer, extraFields: ReturnType<Yauzl['parseExtraFields']>): string {
+  if ((flags & 0x800) === 0 && !extraFields.some((field) => field.id === 0x7075)) {
+    let high = false;
+    let control = false;
+    for (let i = 0; i < raw.length; i++) {
+      const byte = raw[i]!;
+      if (byte >= 0x80) high = true;
+      else if (byte < 0x20 || byte === 0x7f) control = true;
+    }
+    // yauzl, not strict, also reads a backslash as a slash.
+    if (!high && !control) return raw.toString('latin1').replaceAll('\\', '/');
+    if (high) {
+      try {
+        return UTF8.decode(raw).replaceAll('\\', '/');
+      } catch {
+        // Not UTF-8: code page 437 it is.
+      }
+    }
+  }
+  return yauzl.getFileNameLowLevel(flags, raw, extraFields, false);
+}
 
 function hasExtraField(extra: Buffer, id: number): boolean {
   for (let i = 0; i + 4 <= extra.length; i += 4 + extra.readUInt16LE(i + 2)) if (extra.readUInt16LE(i) === id) return true;

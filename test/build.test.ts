@@ -149,6 +149,20 @@ test('byte-identical output in any time zone and locale', () => {
   assert.deepEqual(snapshotTree(third), snapshotTree(out));
 });
 
+test('a fleet.yaml and users.csv saved as UTF-16 with a BOM (Notepad\'s "Unicode", CRLF) build the same bytes as UTF-8', () => {
+  const utf16 = (text: string) => Buffer.from(`\ufeff${text.replace(/\r?\n/g, '\r\n')}`, 'utf16le');
+  const fleet = exampleCopy();
+  const dir = join(fleet, '..');
+  writeFileSync(fleet, utf16(readFileSync(fleet, 'utf8')));
+  writeFileSync(join(dir, 'users.csv'), utf16(readFileSync(join(dir, 'users.csv'), 'utf8')));
+  const built = buildExample({}, fleet);
+  // Only manifest.json differs: it records fleet.yaml's own SHA-256.
+  const withoutManifest = (dir: string) => Object.fromEntries(Object.entries(snapshotTree(dir)).filter(([path]) => path !== 'manifest.json'));
+  assert.deepEqual(withoutManifest(built), withoutManifest(out));
+  const artifacts = (dir: string) => (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { artifacts: unknown }).artifacts;
+  assert.deepEqual(artifacts(built), artifacts(out));
+});
+
 test('a UUID changes when its content changes, and only then', () => {
   const fleet = exampleCopy();
   const original = readFileSync(EXAMPLE, 'utf8');

@@ -33,6 +33,24 @@ test('CSV as Active Directory exports it: quotes, commas, quotes and line breaks
   assert.deepEqual([...lf.users!].map((u) => u.line), [2]);
 });
 
+test('UTF-16 with a BOM, as csvde -u and Export-Csv -Encoding Unicode write it, reads as UTF-8 does; broken UTF-16 is located', () => {
+  const csv = 'sAMAccountName,mail,department\r\nj\u00fcrgen,j@example.com,R&D\r\nmei,"\u6771\u4eac \ud83d\ude00",\r\n';
+  const utf16 = (text: string, bigEndian: boolean) => {
+    const body = Buffer.from(`\ufeff${text}`, 'utf16le');
+    return bigEndian ? body.swap16() : body;
+  };
+  const expected = [...read(csv).users!].map((u) => [u.name, u.values.email, u.group, u.line]);
+  for (const bigEndian of [false, true]) {
+    const { users, diagnostics } = read(utf16(csv, bigEndian));
+    assert.deepEqual(diagnostics, []);
+    assert.deepEqual([...users!].map((u) => [u.name, u.values.email, u.group, u.line]), expected);
+  }
+  const odd = read(utf16(csv, false).subarray(0, 41));
+  assert.deepEqual(odd.diagnostics.map((d) => [d.code, d.offset, d.message]), [['directory/unreadable', 40, 'UTF-16 text with an odd number of bytes at byte offset 40; export the directory as UTF-8']]);
+  const lone = read(utf16('sAMAccountName\r\na\ud800b\r\n', false));
+  assert.deepEqual(lone.diagnostics.map((d) => [d.code, d.offset]), [['directory/unreadable', 2 + 2 * 17]]);
+});
+
 test('a row with an empty user name is an error naming its line, after a multi-line record too', () => {
   const { users, diagnostics } = read('sAMAccountName,mail,department\n"a","x\ny",E\n,b@example.com,E\n');
   assert.equal(users, undefined);

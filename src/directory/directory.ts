@@ -1,6 +1,6 @@
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import type { DirectorySpec, User } from '../fleet/model.js';
-import { decodeUtf8, firstInvalidXmlChar } from '../source/utf8.js';
+import { decodeText, firstInvalidXmlChar } from '../source/utf8.js';
 import { readCsv } from './csv.js';
 import { macNameKey } from './names.js';
 
@@ -153,9 +153,9 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     report('directory/unreadable', `file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES}`);
     return { diagnostics };
   }
-  const decoded = decodeUtf8(bytes);
+  const decoded = decodeText(bytes);
   if ('invalidAt' in decoded) {
-    diagnostics.push({ code: 'directory/unreadable', severity: CODES['directory/unreadable'], message: `invalid UTF-8 at byte offset ${decoded.invalidAt}; export the directory as UTF-8`, file, offset: decoded.invalidAt });
+    diagnostics.push({ code: 'directory/unreadable', severity: CODES['directory/unreadable'], message: `${decoded.problem} at byte offset ${decoded.invalidAt}; export the directory as UTF-8`, file, offset: decoded.invalidAt });
     return { diagnostics };
   }
 

@@ -1,4 +1,4 @@
-import { firstInvalidUtf8, firstInvalidXmlChar } from '../source/utf8.js';
+import { decodeText, firstInvalidXmlChar } from '../source/utf8.js';
 import { Real, type PlistValue } from './value.js';
 
 // Hand-written rather than plist.parse(): plist 5.0.0 reads <integer>12abc as 12 and 0x10 as 0, drops
@@ -33,17 +33,9 @@ const TAG_NAMES = ['key', 'string', 'integer', 'true', 'false', 'dict', 'array',
 
 /** The document as text: UTF-8 (BOM or not) or UTF-16 with a BOM, refusing invalid bytes and characters. */
 export function decodeXml(bytes: Uint8Array): string {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let text: string;
-  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe)) {
-    if (b.length % 2 === 1) throw new PlistError('UTF-16 text with an odd number of bytes', { offset: b.length - 1 });
-    const body = Buffer.from(b.subarray(2));
-    text = (b[0] === 0xfe ? body.swap16() : body).toString('utf16le');
-  } else {
-    const invalidAt = firstInvalidUtf8(b);
-    if (invalidAt >= 0) throw new PlistError(`invalid UTF-8 at byte offset ${invalidAt}`, { offset: invalidAt });
-    text = b.toString('utf8', b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0);
-  }
+  const decoded = decodeText(bytes);
+  if ('invalidAt' in decoded) throw new PlistError(`${decoded.problem} at byte offset ${decoded.invalidAt}`, { offset: decoded.invalidAt });
+  const { text } = decoded;
   const bad = firstInvalidXmlChar(text);
   if (bad >= 0) {
     const line = text.slice(0, bad).split('\n').length;

@@ -1,5 +1,5 @@
 /** Byte offset of the first invalid UTF-8 sequence, or -1. TextDecoder's fatal mode says only that one exists. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
@@ -24,11 +24,36 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-export function decodeUtf8(bytes: Uint8Array): { text: string } | { invalidAt: number } {
-  const invalidAt = firstInvalidUtf8(bytes);
-  if (invalidAt >= 0) return { invalidAt };
-  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start)) };
+/**
+ * A file as text: UTF-8 (with or without a BOM), or UTF-16 with a BOM, as Windows writes "Unicode" text
+ * (Notepad, `csvde -u`, `Export-Csv -Encoding Unicode`) and as YAML 1.2 requires a reader to take. Bytes
+ * that are not valid text come back as where and why.
+ */
+export function decodeText(bytes: Uint8Array): { text: string } | { invalidAt: number; problem: string } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe)) {
+    if (b.length % 2 === 1) return { invalidAt: b.length - 1, problem: 'UTF-16 text with an odd number of bytes' };
+    const body = Buffer.from(b.subarray(2));
+    const text = (b[0] === 0xfe ? body.swap16() : body).toString('utf16le');
+    const lone = firstLoneSurrogate(text);
+    return lone < 0 ? { text } : { invalidAt: 2 + 2 * lone, problem: 'invalid UTF-16 (a lone surrogate)' };
+  }
+  const invalidAt = firstInvalidUtf8(b);
+  if (invalidAt >= 0) return { invalidAt, problem: 'invalid UTF-8' };
+  return { text: b.toString('utf8', b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0) };
+}
+
+function firstLoneSurrogate(text: string): number {
+  if (!/[\ud800-\udfff]/.test(text)) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return i;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
 }
 
 // Anything that might be invalid: C0 controls but tab/LF/CR, any surrogate, U+FFFE/F. Surrogate pairs

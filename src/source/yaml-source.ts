@@ -4,7 +4,7 @@ import {
 } from 'yaml';
 import type { Code, Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
 import { CODES } from '../diagnostics/diagnostic.js';
-import { decodeUtf8, firstInvalidXmlChar } from './utf8.js';
+import { decodeText, firstInvalidXmlChar } from './utf8.js';
 
 export interface YamlSource {
   file: string;
@@ -35,9 +35,9 @@ export function parseYaml(file: string, bytes: Uint8Array): ParsedYaml {
     diagnostics: [{ code, severity: CODES[code], message, file, ...where }],
   });
   if (bytes.length > MAX_YAML_BYTES) return at('yaml/too-large', `file is ${bytes.length} bytes; the limit is ${MAX_YAML_BYTES}`);
-  const decoded = decodeUtf8(bytes);
+  const decoded = decodeText(bytes);
   if ('invalidAt' in decoded) {
-    return at('yaml/invalid-utf8', `invalid UTF-8 at byte offset ${decoded.invalidAt}; save the file as UTF-8`, { offset: decoded.invalidAt });
+    return at('yaml/invalid-utf8', `${decoded.problem} at byte offset ${decoded.invalidAt}; save the file as UTF-8`, { offset: decoded.invalidAt });
   }
 
   const lineCounter = new LineCounter();

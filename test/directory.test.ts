@@ -31,6 +31,10 @@ test('CSV as Active Directory exports it: quotes, commas, quotes and line breaks
   ]);
   const lf = read('sAMAccountName,mail,department\njdoe,j@example.com,Eng\n');
   assert.deepEqual([...lf.users!].map((u) => u.line), [2]);
+  // Windows PowerShell's Export-Csv without -NoTypeInformation: a type line first, skipped as Import-Csv skips it.
+  const typed = read('#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"sAMAccountName","mail","department"\r\n"jdoe","j@example.com","Eng"\r\n');
+  assert.deepEqual(typed.diagnostics, []);
+  assert.deepEqual([...typed.users!].map((u) => [u.name, u.group, u.line]), [['jdoe', 'Eng', 3]]);
 });
 
 test('UTF-16 with a BOM, as csvde -u and Export-Csv -Encoding Unicode write it, reads as UTF-8 does; broken UTF-16 is located', () => {
@@ -284,7 +288,7 @@ test('a template renders exactly as Handlebars renders it (strict, no escaping),
   assert.ok(compared > 500, `only ${compared} valid templates compared`);
 });
 
-test('the packed directory gives back every row as csv-parse reads it, and finds each user by exact name', async () => {
+test('the packed directory gives back every row as csv-parse reads it, and finds each user by name as a Mac compares names', async () => {
   const { default: fc } = await import('fast-check');
   const { parse } = await import('csv-parse/sync');
   const { macNameKey } = await import('../src/directory/names.js');
@@ -299,7 +303,10 @@ test('the packed directory gives back every row as csv-parse reads it, and finds
     const reference = (parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[]).map((r) => [r.sAMAccountName, r.mail, r.department || undefined]);
     assert.deepEqual([...users!].map((u) => [u.name, u.values.email, u.group]), reference);
     assert.equal(users!.size, userNames.length);
-    for (const [i, name] of userNames.entries()) assert.deepEqual(users!.get(name), users!.at(i));
+    for (const [i, name] of userNames.entries()) {
+      assert.deepEqual(users!.get(name), users!.at(i));
+      assert.deepEqual(users!.get(name.toUpperCase().normalize('NFD')), users!.at(i), 'the same name to a Mac');
+    }
     assert.equal(users!.get(`${userNames[0] ?? ''}x`), undefined);
   }), { numRuns: 300 });
   // fleet.yaml refuses __proto__ as a key (yaml/reserved-key); names of Object's own members are plain variables.

@@ -11,7 +11,7 @@ export interface CsvError {
 /**
  * Reads CSV as RFC 4180 writes it (and Active Directory exports it): fields quoted or not, "" for a quote
  * inside a quoted field, which may hold commas and line breaks; records end at CRLF, LF or CR; empty lines
- * are skipped; every record must have the header's number of fields. Each record goes to `onRecord` with
+ * are skipped, and so is a first line of `#TYPE ...`; every record must have the header's number of fields. Each record goes to `onRecord` with
  * the line it starts on, and none is kept.
  *
  * Hand-written rather than csv-parse, which was used before (and still checks this in the tests): it took
@@ -23,6 +23,8 @@ export function readCsv(text: string, onRecord: (cells: string[], line: number) 
   let i = 0;
   let line = 1;
   let width = -1;
+  // Windows PowerShell's Export-Csv begins with "#TYPE <class>" unless told -NoTypeInformation; Import-Csv skips it.
+  if (text.startsWith('#TYPE ')) while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
   while (i < n) {
     const first = text.charCodeAt(i);
     if (first === LF || first === CR) {

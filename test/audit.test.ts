@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, cpSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -24,6 +24,15 @@ const validateFindings = new Ajv({ allErrors: true, strict: true, allowUnionType
 function auditJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
   const run = mdmgen(['audit', ...args, '--format', 'json']);
   return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
+}
+
+/**
+ * auditJson of pulls made of DEVIANT alone, one com.microsoft.Messenger.plist a folder, less the
+ * audit/missing-plist finding each such folder also gives (for MessengerDaemon.plist), tested by itself.
+ */
+function auditLonePlists(...args: string[]): { code: number | null; report: JsonReport } {
+  const { code, report } = auditJson(...args);
+  return { code, report: { ...report, findings: report.findings.filter((f) => f.code !== 'audit/missing-plist') } };
 }
 
 test('the example pulls: one finding of each kind, finding by finding, in the JSON that schemas/findings.schema.json describes', () => {
@@ -126,7 +135,7 @@ for signature, at in ((b'PK\\x03\\x04', 6), (b'PK\\x01\\x02', 8)):
         i = data.find(signature, i + 4)
 # The second name as a DOS zip tool writes it: a in code page 437 is 0x84, which is not UTF-8.
 open(out, 'wb').write(bytes(data).replace(b'jxger', b'j\\x84ger'))`, join(dir, 'mac.zip'), DEVIANT]);
-  const { report } = auditJson(EXAMPLE, join(dir, 'mac.zip'));
+  const { report } = auditLonePlists(EXAMPLE, join(dir, 'mac.zip'));
   assert.deepEqual(report.findings.map((f) => [f.host, f.user]), [['MAC-1', 'j\u00fcrgen'], ['MAC-2', 'j\u00e4ger']]);
 });
 
@@ -178,6 +187,59 @@ test('a Mac\'s home folder names its directory user as the Mac does: without cas
     ['MAC-0700', 'ju\u0308rgen', 'Legal', 'UserLogonName', '"j\u00fcrgen@CORP.EXAMPLE.COM"', '"jgarcia@CORP.EXAMPLE.COM"'],
     ['MAC-0700', 'ju\u0308rgen', 'Legal', 'UserSIPID', '"juergen@example.com"', '"jose.garcia@example.com"'],
   ]);
+});
+
+test('a Messenger plist missing beside the other (a user who deleted com.microsoft.Messenger.plist) is an error where the policy forces keys in it away from their defaults', () => {
+  const dir = tempDir();
+  const pull = threadedPull(dir);
+  const home = (mac: string) => join(pull, mac, 'Users');
+  const prefs = (mac: string, user: string) => join(home(mac), user, 'Library', 'Preferences', 'Microsoft');
+  // jgarcia (Legal) deleted the UI plist; jdoe (Engineering, where DisallowSave is forced off, its default) too;
+  // asmith lost the daemon's; mchen has neither left.
+  for (const [mac, user, gone] of [['MAC-0217', 'jgarcia', ['com.microsoft.Messenger']], ['MAC-0101', 'jdoe', ['com.microsoft.Messenger']], ['MAC-0102', 'asmith', ['com.microsoft.MessengerDaemon']], ['MAC-0218', 'mchen', ['com.microsoft.Messenger', 'com.microsoft.MessengerDaemon']]] as const) {
+    cpSync(join(PULLED, mac, 'Users', user), join(home(mac), user), { recursive: true });
+    for (const domain of gone) rmSync(join(prefs(mac, user), `${domain}.plist`));
+  }
+  mkdirSync(join(pull, 'MAC-0218', 'Users', 'mchen', 'Documents'));
+  writeFileSync(join(pull, 'MAC-0218', 'Users', 'mchen', 'Documents', 'notes.txt'), 'not a plist');
+  const expected = [
+    ['MAC-0102', 'asmith', 'Engineering', 'com.microsoft.MessengerDaemon', join('pull', 'MAC-0102/Users/asmith/Library/Preferences/Microsoft/com.microsoft.MessengerDaemon.plist'), 24],
+    ['MAC-0217', 'jgarcia', 'Legal', 'com.microsoft.Messenger', join('pull', 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'), 20],
+  ];
+  const runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
+  assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
+  assert.ok(validateFindings(JSON.parse(runs[0]!.stdout)), JSON.stringify(validateFindings.errors));
+  // threadedPull's 300 Macs hold DEVIANT alone (MAC-<n>/u/): each of them lacks its daemon plist too.
+  const ours = (f: JsonFinding) => f.code === 'audit/missing-plist' && !f.file.includes('/u/');
+  const missing = (JSON.parse(runs[0]!.stdout) as JsonReport).findings.filter(ours);
+  assert.deepEqual(missing.map((f) => [f.host, f.user, f.group, f.domain, f.file, f.policy!.line]), expected);
+  assert.ok(missing.every((f) => f.severity === 'error' && f.key === null && f.line === null));
+  assert.match(missing[1]!.message, /^com\.microsoft\.Messenger\.plist is not in this folder of the pull, beside com\.microsoft\.MessengerDaemon\.plist; where it is gone from the Mac, the keys the policy forces \(DisallowSave\) are back to Messenger's defaults$/);
+  assert.match(missing[0]!.message, /forces \(RTCConfigurationMode, RTCServerAddress, RTCTransport and \d+ more\)/);
+  // The same pull as a zip and as a tar.gz, and a plist named on its own (its sibling was not asked for).
+  execFileSync('sh', ['-c', 'zip -qr pull.zip pull && tar -czf pull.tar.gz pull'], { cwd: dir });
+  for (const archive of ['pull.zip', 'pull.tar.gz']) {
+    const inArchive = (JSON.parse(mdmgen(['audit', EXAMPLE, archive, '--format', 'json'], { cwd: dir }).stdout) as JsonReport).findings.filter(ours);
+    assert.deepEqual(inArchive.map((f) => [f.host, f.file]), expected.map(([host, , , , file]) => [host, `${archive}!/${file}`]), archive);
+  }
+  const alone = auditJson(EXAMPLE, join(prefs('MAC-0217', 'jgarcia'), 'com.microsoft.MessengerDaemon.plist'));
+  assert.deepEqual(alone.report.findings.map((f) => f.code), []);
+});
+
+test('FolderSiblings: a folder split between threads is whole once its halves are merged; only incomplete folders are held', async () => {
+  const { FolderSiblings } = await import('../src/audit/audit.js');
+  const siblings = new FolderSiblings(loadCatalog());
+  siblings.add('p/MAC-1/u/com.microsoft.Messenger.plist', 'MAC-1', 'u', 'com.microsoft.Messenger');
+  siblings.add('p/MAC-1/u/com.microsoft.MessengerDaemon.plist', 'MAC-1', 'u', 'com.microsoft.MessengerDaemon');
+  siblings.add('p/MAC-2/u/com.microsoft.Messenger.plist', 'MAC-2', 'u', 'com.microsoft.Messenger');
+  siblings.add('p/MAC-2/com.apple.iChat.plist', 'MAC-2', null, 'com.apple.iChat');
+  const open = siblings.take();
+  assert.deepEqual(open, [{ folder: 'p/MAC-2/u/', host: 'MAC-2', user: 'u', domains: ['com.microsoft.Messenger'] }]);
+  assert.deepEqual(siblings.missing(open[0]!), ['com.microsoft.MessengerDaemon']);
+  assert.deepEqual(siblings.take(), []);
+  siblings.merge(open[0]!);
+  siblings.merge({ folder: 'p/MAC-2/u/', host: 'MAC-2', user: 'u', domains: ['com.microsoft.MessengerDaemon'] });
+  assert.deepEqual(siblings.take(), []);
 });
 
 test('a folder of a pull that cannot be listed is an audit/unreadable finding, threads or not, and the rest is audited', () => {
@@ -262,6 +324,7 @@ test('control and bidirectional characters from a pull reach a terminal as escap
   mkdirSync(prefs, { recursive: true });
   execFileSync('python3', ['-c', `import plistlib, sys
 open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x1b[31mEVIL': 'x', 'Greeting\\u202e': 'y', 'CSI\\x9b2J': 'z'}, fmt=plistlib.FMT_BINARY))`, join(prefs, 'com.microsoft.Messenger.plist')]);
+  cpSync(join(PULLED, 'MAC-0101/Users/jdoe/Library/Preferences/Microsoft/com.microsoft.MessengerDaemon.plist'), join(prefs, 'com.microsoft.MessengerDaemon.plist'));
   const stylish = mdmgen(['audit', EXAMPLE, dir]);
   assert.equal(stylish.code, 0, stylish.stderr);
   assert.doesNotMatch(stylish.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, 'no raw control or bidi character');
@@ -503,7 +566,7 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
     if (host === 'badheader') zip.writeUInt32LE(zip.readUInt32LE(at + 42) + 1, at + 42);
   }
   writeFileSync(zipPath, zip);
-  const { code, report } = auditJson(EXAMPLE, zipPath);
+  const { code, report } = auditLonePlists(EXAMPLE, zipPath);
   assert.equal(code, 1);
   assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable }, { files: 6, unreadable: 4 });
   const byHost = new Map(report.findings.map((f) => [f.host, f]));
@@ -521,7 +584,7 @@ z = zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED)
 z.write(sys.argv[1], '${entry('MAC-1')}')
 z.close()`, DEVIANT]));
   assert.equal(readFileSync(streamed).readUInt16LE(6) & 8, 8, 'the sizes come after the data');
-  assert.deepEqual(auditJson(EXAMPLE, streamed).report.findings.map((f) => [f.host, f.code, f.key]), [['MAC-1', 'audit/value-mismatch', 'DisallowSave']]);
+  assert.deepEqual(auditLonePlists(EXAMPLE, streamed).report.findings.map((f) => [f.host, f.code, f.key]), [['MAC-1', 'audit/value-mismatch', 'DisallowSave']]);
 });
 
 test('archive entries named with an absolute path, .. or backslashes are audited under those names (nothing is extracted), in a zip as in a tar.gz', () => {
@@ -543,7 +606,7 @@ with tarfile.open(sys.argv[3], 'w:gz') as t:
         t.addfile(info, io.BytesIO(data))
 `, DEVIANT, zipPath, tarPath, ...names]);
   for (const archive of [zipPath, tarPath]) {
-    const { report } = auditJson(EXAMPLE, archive);
+    const { report } = auditLonePlists(EXAMPLE, archive);
     assert.equal(report.summary.files, 5, archive);
     assert.deepEqual(report.findings.map((f) => [f.file, f.host, f.code]), names.map((n, i) => [`${archive}!/${n.replaceAll('\\', '/')}`, `MAC-${i + 1}`, 'audit/value-mismatch']), archive);
   }
@@ -584,7 +647,7 @@ tar[third + 2] ^= 1
 open(sys.argv[2], 'wb').write(gzip.compress(bytes(tar), mtime=0))
 print(third)
 `, DEVIANT, tarPath]);
-  const { report } = auditJson(EXAMPLE, tarPath);
+  const { report } = auditLonePlists(EXAMPLE, tarPath);
   assert.equal(report.summary.files, 2);
   assert.deepEqual(report.findings.map((f) => [f.host, f.code, f.file === tarPath ? f.message : /more than the/.test(f.message)]), [
     [null, 'audit/unreadable', `not a readable tar.gz archive (the header at byte ${512 * 2 + 17 * 1024 * 1024 + 512} of the uncompressed stream has a wrong checksum (not a tar archive, or a damaged one))`],
@@ -619,7 +682,7 @@ test('zip64 sizes and offsets in a central directory record are read; a record t
   const zipPath = join(tempDir(), 'zip64.zip');
   // APPNOTE 4.5.3: Python writes zip64 records only past 4 GB. MAC-2's record claims them without the field.
   handWrittenZip(zipPath, ['MAC-1', 'MAC-2'], "(45, 0xffffffff, 0xffffffff, struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset) if host == 'MAC-1' else b'')");
-  const { report } = auditJson(EXAMPLE, zipPath);
+  const { report } = auditLonePlists(EXAMPLE, zipPath);
   assert.equal(report.summary.files, 2);
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-1').map((f) => f.code).sort(), ['audit/value-mismatch']);
   assert.deepEqual(report.findings.filter((f) => f.host === 'MAC-2').map((f) => [f.code, /more than the/.test(f.message)]), [['audit/unreadable', true]]);

@@ -175,6 +175,90 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
+/** Plists of a folder of a pull, of catalogue domains that live in one folder on a Mac, when some are not (yet) found there. */
+export interface FolderPlists {
+  /** The folder as the files' paths have it, ending in '/'. */
+  folder: string;
+  host: string | null;
+  user: string | null;
+  domains: string[];
+}
+
+/**
+ * Finds the folders of a pull that hold some of the plists the catalogue keeps together (Messenger's two,
+ * in Library/Preferences/Microsoft) but not all: the deployment guide asks that users be kept from
+ * removing com.microsoft.Messenger.plist, which takes DisallowSave with it. A folder is forgotten as soon
+ * as it is complete, so what is held is only the incomplete ones; those found by several threads (a
+ * folder split between shares) are merged before missingPlists judges them.
+ */
+export class FolderSiblings {
+  private readonly families = new Map<string, readonly string[]>();
+  private readonly open = new Map<string, FolderPlists>();
+
+  constructor(catalog: Catalog) {
+    const byFolder = new Map<string, string[]>();
+    for (const { domain, file } of catalog.values()) {
+      const folder = file.slice(0, file.lastIndexOf('/') + 1);
+      byFolder.set(folder, [...(byFolder.get(folder) ?? []), domain]);
+    }
+    for (const family of byFolder.values()) if (family.length > 1) for (const domain of family) this.families.set(domain, family);
+  }
+
+  add(file: string, host: string | null, user: string | null, domain: string): void {
+    this.merge({ folder: file.slice(0, file.lastIndexOf('/') + 1), host, user, domains: [domain] });
+  }
+
+  merge(found: FolderPlists): void {
+    const family = this.families.get(found.domains[0]!);
+    if (!family) return;
+    const entry = this.open.get(found.folder);
+    if (!entry) {
+      if (found.domains.length < family.length) this.open.set(found.folder, { ...found, domains: [...found.domains] });
+      return;
+    }
+    for (const domain of found.domains) if (!entry.domains.includes(domain)) entry.domains.push(domain);
+    if (entry.domains.length === family.length) this.open.delete(found.folder);
+  }
+
+  /** The folders still incomplete, which this forgets. */
+  take(): FolderPlists[] {
+    const open = [...this.open.values()];
+    this.open.clear();
+    return open;
+  }
+
+  /** The domains that belong beside `found` but are not there. */
+  missing(found: FolderPlists): string[] {
+    return (this.families.get(found.domains[0]!) ?? []).filter((domain) => !found.domains.includes(domain));
+  }
+}
+
+/**
+ * A finding for each plist that is not in a folder beside its siblings while the user's policy forces keys
+ * in it to values other than Messenger's defaults: gone from the Mac, those keys fall back to the defaults
+ * (DisallowSave off). Keys set once are the user's to change, and a forced default holds without the file.
+ */
+export function missingPlists(found: FolderPlists, missing: readonly string[], context: AuditContext): Finding[] {
+  const known = found.user !== null ? context.usersByName.get(found.user) : undefined;
+  const policy = known ? renderPolicy(policyFor(context.fleet, known), known) : context.fleet.base;
+  const beside = found.domains.map((d) => `${d}.plist`).sort().join(', ');
+  return missing.flatMap((domain): Finding[] => {
+    const defaults = context.catalog.get(domain)?.keys;
+    const forced = [...(policy.get(domain) ?? new Map<string, Setting>()).entries()].filter(([key, setting]) => {
+      const byDefault = defaults?.get(key)?.default;
+      return setting.manage === 'forced' && !setting.template && (byDefault === undefined || !sameValue(byDefault, setting.value));
+    });
+    if (forced.length === 0) return [];
+    const keys = `${forced.slice(0, 3).map(([key]) => key).join(', ')}${forced.length > 3 ? ` and ${forced.length - 3} more` : ''}`;
+    return [{
+      code: 'audit/missing-plist', severity: CODES['audit/missing-plist'], file: `${found.folder}${domain}.plist`,
+      message: `${domain}.plist is not in this folder of the pull, beside ${beside}; where it is gone from the Mac, the keys the policy forces (${keys}) are back to Messenger's defaults`,
+      host: found.host, user: found.user, group: (known && groupOf(context.fleet, known)?.name) ?? null, domain,
+      key: null, expected: null, actual: null, policy: policyLocation(context, forced[0]![1]),
+    }];
+  });
+}
+
 function typeName(value: PlistValue): string {
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'number' || typeof value === 'bigint') return 'integer';

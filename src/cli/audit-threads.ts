@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Audited, Finding, UserLookup } from '../audit/audit.js';
+import type { Audited, Finding, FolderPlists, FolderSiblings, UserLookup } from '../audit/audit.js';
 import type { User } from '../fleet/model.js';
 import { countFinding, summarize, type AuditSummary } from '../format/findings.js';
 import { SortedSpool } from './spool.js';
@@ -72,7 +72,7 @@ export interface UsersReply {
 
 export type WorkerMessage =
   | { type: 'need'; id: number; names: string[] }
-  | { type: 'done'; id: number; findings: string; summary: AuditSummary; audited: Audited[]; hosts: Uint8Array; users: Uint8Array; archives: string[] };
+  | { type: 'done'; id: number; findings: string; summary: AuditSummary; audited: Audited[]; hosts: Uint8Array; users: Uint8Array; archives: string[]; incomplete: FolderPlists[] };
 
 /**
  * Names (hosts, host/user pairs) written as UTF-8, each after its length in bytes (LEB128: a zip entry's
@@ -171,8 +171,11 @@ export class Tally {
   readonly hosts = new DistinctNames();
   readonly users = new DistinctNames();
   readonly listAudited: boolean;
-  constructor(listAudited: boolean, spoolLimit?: number) {
+  /** Folders that hold one of Messenger's plists but not the other (so far). */
+  readonly siblings: FolderSiblings;
+  constructor(listAudited: boolean, siblings: FolderSiblings, spoolLimit?: number) {
     this.listAudited = listAudited;
+    this.siblings = siblings;
     this.findings = new SortedSpool<Finding>(byPathAndLine, spoolLimit);
     this.audited = new SortedSpool<Audited>(byPath, spoolLimit);
   }
@@ -181,9 +184,10 @@ export class Tally {
     return this.summary.files;
   }
 
-  add(result: { findings: readonly Finding[]; audited: Audited }, host: string | null, user: string | null): void {
+  add(result: { findings: readonly Finding[]; audited: Audited }, host: string | null, user: string | null, withSiblings = true): void {
     this.summary.files++;
     this.found(result.findings);
+    if (withSiblings) this.siblings.add(result.audited.file, host, user, result.audited.domain);
     if (this.listAudited) this.audited.push(result.audited);
     if (host) this.hosts.add(host);
     if (user) this.users.add(`${host}/${user}`);
@@ -304,6 +308,7 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
             return;
           }
           tally.foundRun(message.findings, message.summary);
+          for (const found of message.incomplete) tally.siblings.merge(found);
           for (const a of message.audited) tally.audited.push(a);
           tally.hosts.addChunk(message.hosts);
           tally.users.addChunk(message.users);

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { auditPulled, domainOf, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
+import { auditPulled, domainOf, FolderSiblings, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { usersByMacName } from '../directory/directory.js';
 import { checkFleet } from '../fleet/check.js';
@@ -19,6 +19,7 @@ const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 /** Each batch's hosts and host/user pairs, sent with its findings; reused, as a batch's names are taken when it is done. */
 const hosts = new NameBytes();
 const users = new NameBytes();
+const siblings = new FolderSiblings(catalog);
 
 interface Listed {
   rel: string;
@@ -60,12 +61,13 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     count++;
     append(findings, result.findings);
     if (setup.listAudited) audited.push(result.audited);
+    siblings.add(file.file, file.host, file.user, file.domain);
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
   });
   append(findings, aside.findings);
   const summary = summarize(count, findings, 0, 0);
-  post({ type: 'done', id: batch.id, findings: sortedLines(findings, byPathAndLine), summary, audited, hosts: hosts.take(), users: users.take(), archives: aside.archives });
+  post({ type: 'done', id: batch.id, findings: sortedLines(findings, byPathAndLine), summary, audited, hosts: hosts.take(), users: users.take(), archives: aside.archives, incomplete: siblings.take() });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { auditPulled, domainOf, type AuditContext, type Finding } from '../audit/audit.js';
+import { auditPulled, domainOf, FolderSiblings, missingPlists, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import type { Severity } from '../diagnostics/diagnostic.js';
 import { failsAt, writeFindings, type FindingsFormat } from '../format/findings.js';
@@ -31,10 +31,13 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     return EXIT.usage;
   }
 
-  using tally = new Tally(options.format === 'junit' || options.format === 'html', io.env.MDMGEN_SPOOL_LIMIT !== undefined ? Number(io.env.MDMGEN_SPOOL_LIMIT) : undefined);
+  const siblings = new FolderSiblings(context.catalog);
+  using tally = new Tally(options.format === 'junit' || options.format === 'html', siblings, io.env.MDMGEN_SPOOL_LIMIT !== undefined ? Number(io.env.MDMGEN_SPOOL_LIMIT) : undefined);
   const known = (path: string) => domainOf(path, context);
   const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
   const visit = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
+  // A plist named on its own is audited alone: its siblings were not asked for.
+  const visitAlone = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user, false);
   const track = (what: string, total: number) => progress(io, what, total);
   const setup = { fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined };
   /** Audits a folder's or a zip's shares with `threads` threads, under a progress bar of `total` units of `what`. */
@@ -51,7 +54,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
    * (an archive found in a pull with IN_PULL); a large zip with threads, one per core.
    */
   const auditFile = async (arg: string, flags = AS_GIVEN) => {
-    if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, visit, track, flags);
+    if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, isArchive(arg) ? visit : visitAlone, track, flags);
     const path = resolve(io.cwd, arg);
     const zip = await ZipArchive.open(path, flags);
     const threads = fixedThreads ?? availableParallelism();
@@ -113,6 +116,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
+  for (const found of siblings.take()) tally.found(missingPlists(found, siblings.missing(found), context));
   const summary = tally.summarize();
   const report = { summary, findings: tally.findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;

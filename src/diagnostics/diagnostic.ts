@@ -83,6 +83,7 @@ export const CODES = {
   'build/duplicate-identifier': 'error',
   'audit/unreadable': 'error',
   'audit/missing-key': 'error',
+  'audit/missing-plist': 'error',
   'audit/value-mismatch': 'error',
   'audit/type-mismatch': 'error',
   'audit/unknown-key': 'warning',

@@ -200,6 +200,12 @@ export class Tally {
     }
   }
 
+  /** Plists missing from the pull (missingPlists): listed with the files audited, as failing ones (junit, html). */
+  missed(findings: readonly Finding[]): void {
+    this.found(findings);
+    if (this.listAudited) for (const f of findings) this.audited.push({ file: f.file, group: f.group, domain: f.domain! });
+  }
+
   /** A thread's share: its findings as a run (sortedLines), and its counts. */
   foundRun(lines: string, counts: AuditSummary): void {
     for (const key of ['files', 'unreadable', 'errors', 'warnings', 'infos'] as const) this.summary[key] += counts[key];

@@ -116,7 +116,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  for (const found of siblings.take()) tally.found(missingPlists(found, siblings.missing(found), context));
+  for (const found of siblings.take()) tally.missed(missingPlists(found, siblings.missing(found), context));
   const summary = tally.summarize();
   const report = { summary, findings: tally.findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;

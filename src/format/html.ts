@@ -29,7 +29,8 @@ function tally(report: AuditReport): { groups: Bar[]; settings: Bar[]; listed: F
       g.total++;
       if (errors.length === 0) g.compliant++;
       groups.set(label, g);
-      filesOfDomain.set(audited.domain, (filesOfDomain.get(audited.domain) ?? 0) + 1);
+      // A plist missing from the pull counts against its group; a setting's share is of the plists read.
+      if (!findings.some((f) => f.code === 'audit/missing-plist')) filesOfDomain.set(audited.domain, (filesOfDomain.get(audited.domain) ?? 0) + 1);
     }
     const settings = new Set(errors.filter((f) => f.key && f.domain).map((f) => `${f.domain} ${f.key}`));
     for (const id of settings) failingBySetting.set(id, (failingBySetting.get(id) ?? 0) + 1);

@@ -144,11 +144,16 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
   const render = template('init/fleet.yaml.hbs');
   try {
     await mkdir(dirname(target), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    io.stderr(`mdmgen: ${code === 'EEXIST' || code === 'ENOTDIR' ? `${shown(dirname(target))} is not a folder` : `cannot make ${shown(dirname(target))}: ${code ?? 'failed'}`}\n`);
+    return EXIT.usage;
+  }
+  try {
     if (!keepUsers) await copyFile(new URL('templates/init/users.csv', PACKAGE_ROOT), users, constants.COPYFILE_EXCL);
     await writeFile(target, render({ schemaPath: schemaPath.split('\\').join('/') }));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    io.stderr(`mdmgen: ${code === 'EEXIST' || code === 'ENOTDIR' ? `${shown(dirname(target))} is not a folder` : `cannot write ${shown(target)}: ${code ?? 'failed'}`}\n`);
+    io.stderr(`mdmgen: cannot write ${shown(target)}: ${(error as NodeJS.ErrnoException).code ?? 'failed'}\n`);
     return EXIT.usage;
   }
   const written = keepUsers ? `Wrote ${shown(target)}; kept ${shown(users)}, whose columns it maps as an Active Directory export's.` : `Wrote ${shown(target)} and a sample ${shown(users)}.`;

@@ -11,8 +11,8 @@ export interface CsvError {
 /**
  * Reads CSV as RFC 4180 writes it (and Active Directory exports it): fields quoted or not, "" for a quote
  * inside a quoted field, which may hold commas and line breaks; records end at CRLF, LF or CR; empty lines
- * are skipped, and so is a first line of `#TYPE ...`; every record must have the header's number of fields. Each record goes to `onRecord` with
- * the line it starts on, and none is kept.
+ * are skipped, and so is a first line of `#TYPE ...`; every record must have the header's number of
+ * fields. Each record goes to `onRecord` with the line it starts on, and none is kept.
  *
  * Hand-written rather than csv-parse, which was used before (and still checks this in the tests): it took
  * 0.5 s of a 100,000-user build's start, when nothing else can run yet, where this takes a tenth of that;

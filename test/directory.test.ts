@@ -55,6 +55,17 @@ test('UTF-16 with a BOM, as csvde -u and Export-Csv -Encoding Unicode write it, 
   assert.deepEqual(lone.diagnostics.map((d) => [d.code, d.offset]), [['directory/unreadable', 2 + 2 * 17]]);
 });
 
+test('names with "?" (Windows PowerShell\'s Export-Csv without -Encoding writes ASCII) are read, with one warning at the first', () => {
+  const { users, diagnostics } = read('sAMAccountName,mail,department\njdoe,j@example.com,E\nj?rgen,j@example.com,E\nm?ller,m@example.com,E\n');
+  assert.equal(users!.size, 3);
+  assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.line]), [['directory/lossy-export', 'warning', 3]]);
+  assert.match(diagnostics[0]!.message, /^2 user names hold "\?", as "j\?rgen" does: .*-Encoding UTF8$/);
+  const fleet = fleetWith(CSV_HEADER + 'j?rgen,j@example.com,j@CORP.EXAMPLE.COM,\n', '');
+  const run = mdmgen(['validate', fleet]);
+  assert.equal(run.code, 0, run.stdout);
+  assert.match(run.stdout, /users\.csv:2:1 {2}warning {2}a user name holds "\?", as "j\?rgen" does/);
+});
+
 test('a row with an empty user name is an error naming its line, after a multi-line record too', () => {
   const { users, diagnostics } = read('sAMAccountName,mail,department\n"a","x\ny",E\n,b@example.com,E\n');
   assert.equal(users, undefined);

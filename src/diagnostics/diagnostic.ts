@@ -64,6 +64,7 @@ export const CODES = {
   'directory/unknown-group': 'warning',
   'directory/empty-value': 'error',
   'directory/invalid-character': 'error',
+  'directory/lossy-export': 'warning',
   'secret/missing': 'error',
   'secret/invalid': 'error',
   'secret/in-profile': 'warning',

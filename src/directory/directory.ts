@@ -164,6 +164,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   const seen = new Map<string, number>();
   let indexOf: Record<string, number> | undefined;
   let unknownColumn = false;
+  let lossy: { count: number; first: { name: string; line: number } } | undefined;
   // Each row is turned into a user as the parser reaches it: 100,000 rows never exist as records and users at once.
   const row = (record: string[], line: number): void => {
     if (!indexOf) {
@@ -181,6 +182,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
       report('directory/invalid-character', 'this row\'s user name holds a control character, which no Mac account name has', line);
       return;
     }
+    if (name.includes('?')) lossy = { count: (lossy?.count ?? 0) + 1, first: lossy?.first ?? { name, line } };
     const key = macNameKey(name);
     const other = seen.get(key);
     if (other !== undefined) {
@@ -215,5 +217,10 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     report('directory/unreadable', 'the file is empty; a header row is expected');
     return { diagnostics };
   }
-  return diagnostics.length ? { diagnostics } : { users, diagnostics };
+  // No Active Directory account name holds "?" (nor most others): an export that wrote it lost letters.
+  if (lossy) {
+    const { count, first } = lossy;
+    report('directory/lossy-export', `${count === 1 ? 'a user name holds' : `${count} user names hold`} "?", as "${first.name}" does: Windows PowerShell's Export-Csv without -Encoding writes ASCII and turns accented letters into "?"; export again with -Encoding UTF8`, first.line);
+  }
+  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { users, diagnostics };
 }

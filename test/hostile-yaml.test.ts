@@ -44,7 +44,9 @@ const cases: Case[] = [
   { name: '13 two documents', yaml: `${HEADER}---\nmdmgen: 1\n`, code: 'yaml/multiple-documents', at: [3, 1] },
   { name: '14 typo at the top level', yaml: `${HEADER}organisation: {}\n`, code: 'schema/unknown-key', at: [3, 1], message: /did you mean "organization"/ },
   { name: '14 the seed\'s PDF spelling AutoldleDelay', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoldleDelay: 5\n'), code: 'schema/unknown-key', at: [5, 5], message: /did you mean "AutoIdleDelay"/ },
-  { name: '15 "true" as a string for a boolean', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: "true"\n'), code: 'pref/type', at: [5, 19] },
+  { name: '15 "true" as a string for a boolean', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: "true"\n'), code: 'pref/type', at: [5, 19], message: /not a string: write true without quotes$/ },
+  { name: '15 YES, as the deployment guide writes it, for a boolean (YAML 1.2: text)', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: YES\n'), code: 'pref/type', at: [5, 19], message: /not a string: YAML 1\.2 reads YES as text \(write true\)$/ },
+  { name: '15 TLS for tls', yaml: prefs('com.microsoft.MessengerDaemon', '    RTCTransport: TLS\n'), code: 'pref/type', at: [5, 19], message: /not "TLS"; did you mean tls\?$/ },
   { name: '15 a number for a string field', yaml: 'mdmgen: 1\norganization: { name: 5, identifier: com.example.im }\n', code: 'schema/type', at: [2, 23] },
   { name: '16 1 MB string in a field with a pattern', yaml: `mdmgen: 1\norganization: { name: X, identifier: "${'a.'.repeat(500_000)}a" }\n`, code: 'schema/value', at: [2, 38], message: /more than 200/ },
 ];

@@ -164,8 +164,15 @@ function typed(key: PreferenceKey, value: unknown, keyPath: KeyPath, report: Rep
     return undefined;
   };
   switch (key.type) {
-    case 'boolean':
-      return typeof value === 'boolean' ? value : fail('true or false');
+    case 'boolean': {
+      if (typeof value === 'boolean') return value;
+      // The deployment guide says "set to YES", as plists show booleans; YAML 1.1 read YES as true, 1.2 does not.
+      const word = typeof value === 'string' ? /^(?:(yes|y|on|true)|(no|n|off|false))$/i.exec(value) : null;
+      if (!word) return fail('true or false');
+      const fix = word[1] ? 'true' : 'false';
+      report('pref/type', `${key.name} must be true or false, not a string: ${/^(true|false)$/i.test(word[0]) ? `write ${fix} without quotes` : `YAML 1.2 reads ${word[0]} as text (write ${fix})`}`, keyPath);
+      return undefined;
+    }
     case 'string':
       return typeof value === 'string' ? value : fail('a string (quote it)');
     case 'data': {
@@ -185,7 +192,8 @@ function typed(key: PreferenceKey, value: unknown, keyPath: KeyPath, report: Rep
       }
       if (number === undefined) {
         const shown = typeof value === 'string' && value.length <= 40 ? `"${value}"` : typeName(value);
-        report('pref/type', `${key.name} must be ${expected}, not ${shown}`, keyPath);
+        const named = typeof value === 'string' && key.values ? Object.keys(key.values).find((n) => n.toLowerCase() === value.toLowerCase()) : undefined;
+        report('pref/type', `${key.name} must be ${expected}, not ${shown}${named ? `; did you mean ${named}?` : ''}`, keyPath);
         return undefined;
       }
       if (key.values && !Object.values(key.values).includes(number)) {

@@ -242,6 +242,24 @@ test('FolderSiblings: a folder split between threads is whole once its halves ar
   siblings.merge(open[0]!);
   siblings.merge({ folder: 'p/MAC-2/u/', host: 'MAC-2', user: 'u', domains: ['com.microsoft.MessengerDaemon'] });
   assert.deepEqual(siblings.take(), []);
+
+  // Property: files shared out among threads in any way, each thread's incomplete folders merged, leave
+  // the same incomplete folders as one thread that saw every file.
+  const { default: fc } = await import('fast-check');
+  const domains = ['com.microsoft.Messenger', 'com.microsoft.MessengerDaemon'];
+  const file = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.constantFrom(...domains)).map(([mac, domain]) => ({ folder: `p/MAC-${mac}/`, domain }));
+  fc.assert(fc.property(fc.uniqueArray(file, { selector: (f) => f.folder + f.domain, maxLength: 14 }), fc.array(fc.nat(3), { minLength: 14, maxLength: 14 }), (files, shareOf) => {
+    const whole = new FolderSiblings(loadCatalog());
+    const shares = Array.from({ length: 4 }, () => new FolderSiblings(loadCatalog()));
+    files.forEach((f, i) => {
+      whole.add(`${f.folder}${f.domain}.plist`, 'h', 'u', f.domain);
+      shares[shareOf[i]!]!.add(`${f.folder}${f.domain}.plist`, 'h', 'u', f.domain);
+    });
+    const merged = new FolderSiblings(loadCatalog());
+    for (const share of shares) for (const found of share.take()) merged.merge(found);
+    const seen = (list: { folder: string; domains: string[] }[]) => list.map((o) => `${o.folder} ${[...o.domains].sort().join(',')}`).sort();
+    assert.deepEqual(seen(merged.take()), seen(whole.take()));
+  }), { numRuns: 500 });
 });
 
 test('a folder of a pull that cannot be listed is an audit/unreadable finding, threads or not, and the rest is audited', () => {

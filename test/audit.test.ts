@@ -73,6 +73,18 @@ test('exit codes: 1 at or above --fail-on, 0 when compliant, 2 for a bad fleet.y
   assert.equal(mdmgen(['audit', bad, PULLED]).code, 2);
 });
 
+test('the files macOS keeps for installed profiles (/Library/Managed Preferences) name their user, or none for the computer\'s', () => {
+  const dir = tempDir();
+  const managed = join(dir, 'pull', 'MAC-0500', 'Library', 'Managed Preferences');
+  mkdirSync(join(managed, 'jgarcia'), { recursive: true });
+  cpSync(DEVIANT, join(managed, 'jgarcia', 'com.microsoft.Messenger.plist'));
+  cpSync(DEVIANT, join(managed, 'com.microsoft.Messenger.plist'));
+  const { report } = auditLonePlists(EXAMPLE, join(dir, 'pull'));
+  assert.deepEqual(report.findings.map((f) => [f.host, f.user, f.group, f.key]), [['MAC-0500', null, null, 'DisallowSave'], ['MAC-0500', 'jgarcia', 'Legal', 'DisallowSave']]);
+  const ofTheMac = auditLonePlists(EXAMPLE, join(dir, 'pull', 'MAC-0500')).report;
+  assert.deepEqual(ofTheMac.findings.map((f) => [f.host, f.user]), [['MAC-0500', null], ['MAC-0500', 'jgarcia']], 'a PATH that is the Mac\'s own folder names the host');
+});
+
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {
   const { report } = auditJson(EXAMPLE, join(PULLED, 'MAC-0217'));
   assert.deepEqual(report.findings.map((f) => [f.host, f.user, f.group, f.key]), [['MAC-0217', 'jgarcia', 'Legal', 'DisallowSave']]);

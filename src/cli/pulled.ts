@@ -28,11 +28,17 @@ export interface Pulled {
 
 /**
  * Host and user from where the file was found: <host>/Users/<user>/Library/Preferences/... or
- * <host>/<user>/... (the spec's two layouts), relative to the PATH argument. A path that starts at Users/
- * is under a PATH that is one Mac's own folder, `top`, which names the host.
+ * <host>/<user>/... (the spec's two layouts), relative to the PATH argument; and the files macOS keeps for
+ * installed profiles, <host>/Library/Managed Preferences/<user>/... (a user's) or .../Managed Preferences/
+ * itself (the computer's: no user). A path that starts at Users/ or Library/ is under a PATH that is one
+ * Mac's own folder, `top`, which names the host.
  */
 export function whoFrom(relativePath: string, top: string | null = null): { host: string | null; user: string | null } {
   const parts = relativePath.split('/').filter(Boolean);
+  const managed = parts.indexOf('Managed Preferences');
+  if (managed >= 1 && parts[managed - 1] === 'Library') {
+    return { host: managed >= 2 ? parts[managed - 2]! : top, user: parts.length > managed + 2 ? parts[managed + 1]! : null };
+  }
   const users = parts.indexOf('Users');
   if (users >= 0 && parts.length > users + 2) return { host: users > 0 ? parts[users - 1]! : top, user: parts[users + 1]! };
   if (parts.length >= 3) return { host: parts[0]!, user: parts[1]! };

@@ -83,6 +83,15 @@ test('the files macOS keeps for installed profiles (/Library/Managed Preferences
   assert.deepEqual(report.findings.map((f) => [f.host, f.user, f.group, f.key]), [['MAC-0500', null, null, 'DisallowSave'], ['MAC-0500', 'jgarcia', 'Legal', 'DisallowSave']]);
   const ofTheMac = auditLonePlists(EXAMPLE, join(dir, 'pull', 'MAC-0500')).report;
   assert.deepEqual(ofTheMac.findings.map((f) => [f.host, f.user]), [['MAC-0500', null], ['MAC-0500', 'jgarcia']], 'a PATH that is the Mac\'s own folder names the host');
+  // Such a file holds the forced keys only: the once and often keys (HideTimeStamp, DoNotShowVirusAlert) are not expected in it.
+  writeFileSync(join(managed, 'jgarcia', 'com.microsoft.Messenger.plist'), '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>DisallowSave</key><true/></dict></plist>\n');
+  const forcedOnly = auditLonePlists(EXAMPLE, join(dir, 'pull')).report;
+  assert.deepEqual(forcedOnly.findings.map((f) => [f.user, f.key]), [[null, 'DisallowSave']]);
+  const named = auditLonePlists(EXAMPLE, managed).report;
+  assert.deepEqual(named.findings.map((f) => [f.host, f.user, f.key]), [[null, null, 'DisallowSave']], 'the Managed Preferences folder itself as the PATH');
+  rmSync(join(managed, 'com.microsoft.Messenger.plist'));
+  cpSync(DEVIANT, join(managed, 'jgarcia', 'com.microsoft.Messenger.plist'));
+  assert.deepEqual(auditLonePlists(EXAMPLE, managed).report.findings.map((f) => [f.user, f.group]), [['jgarcia', 'Legal']]);
 });
 
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {

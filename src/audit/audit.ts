@@ -136,8 +136,11 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
     return line !== undefined ? { line, column: 1 } : {};
   };
 
+  // What macOS keeps for installed profiles holds the forced keys; Set-Once values go to the user's file.
+  const managed = MANAGED.test(pulled.file);
   for (const [key, setting] of settings) {
     if (setting.template) continue; // a user the directory does not know: no per-user value to expect
+    if (managed && setting.manage !== 'forced') continue;
     const present = Object.hasOwn(values, key);
     const actual = values[key]!;
     // Most keys match: the strings a finding needs are only made for one that does not.
@@ -174,6 +177,8 @@ export function auditFile(pulled: PulledFile, domain: string, context: AuditCont
   }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
+
+const MANAGED = /(?:^|[/\\])Managed Preferences[/\\]/;
 
 /** Plists of a folder of a pull, of catalogue domains that live in one folder on a Mac, when some are not (yet) found there. */
 export interface FolderPlists {

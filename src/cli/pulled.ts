@@ -35,6 +35,7 @@ export interface Pulled {
  */
 export function whoFrom(relativePath: string, top: string | null = null): { host: string | null; user: string | null } {
   const parts = relativePath.split('/').filter(Boolean);
+  if (top === 'Managed Preferences') return { host: null, user: parts.length >= 2 ? parts[0]! : null };
   const managed = parts.indexOf('Managed Preferences');
   if (managed >= 1 && parts[managed - 1] === 'Library') {
     return { host: managed >= 2 ? parts[managed - 2]! : top, user: parts.length > managed + 2 ? parts[managed + 1]! : null };

@@ -181,4 +181,11 @@ test('validate speaks the audit\'s formats too: sarif, junit and csv carry the s
   assert.match(junit.stdout, /<failure type="schema\/unknown-key"/);
   const csvRun = mdmgen(['validate', fleet, '--format', 'csv']);
   assert.match(csvRun.stdout, /^file,host,user,group,domain,key,code,severity,expected,actual,message,line\r\n.*,schema\/unknown-key,error,,,"unknown key ""AutoldleDelay"".*",5\r\n$/);
+  // The page speaks of a policy checked, not of Macs audited.
+  const page = mdmgen(['validate', fleet, '--format', 'html']).stdout;
+  assert.match(page, /<title>mdmgen validate: /);
+  assert.match(page, /<b>1<\/b>file checked<\/div>/);
+  assert.match(page, /<b>Not valid<\/b>policy/);
+  assert.doesNotMatch(page, /Macs?<\/div>|Compliance per|Compliant|audited/);
+  assert.match(page, /<tr data-severity="error">.*unknown key &quot;AutoldleDelay&quot;/);
 });

@@ -35,7 +35,7 @@ export async function validate(io: Io, file: string, options: { format: FormatNa
     const { summarize, writeFindings } = await import('../format/findings.js');
     const findings = diagnostics.map((d) => ({ ...d, host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null }));
     const files = [...new Set([relative(io.cwd, resolve(io.cwd, file)) || file, ...findings.map((f) => f.file)])].sort();
-    const report = { summary: summarize(files.length, findings, 0, 0), findings, audited: files.map((f) => ({ file: f, group: null, domain: 'fleet' })), version: VERSION, fleet: file };
+    const report = { summary: summarize(files.length, findings, 0, 0), findings, audited: files.map((f) => ({ file: f, group: null, domain: 'fleet' })), version: VERSION, fleet: file, validation: true };
     await writeFindings(io.stdout, options.format, report, { color });
   }
   return exitCode(diagnostics, options.failOn);

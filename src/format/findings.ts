@@ -24,6 +24,8 @@ export interface AuditReport {
   audited: Iterable<Audited>;
   version: string;
   fleet: string;
+  /** A report of `validate`: findings about fleet.yaml and its files, not about Macs. */
+  validation?: boolean;
 }
 
 /**

@@ -58,5 +58,5 @@ export function html(report: AuditReport): string {
     expected: f.expected ?? '', actual: f.actual ?? '', message: f.message, file: f.line !== undefined ? `${f.file}:${f.line}` : f.file,
   }));
   const total = findingCount(report.summary);
-  return render({ ...report.summary, fleet: report.fleet, version: report.version, groups, settings, rows, listed: rows.length, total, cut: total > rows.length, compliant: report.summary.errors === 0 });
+  return render({ ...report.summary, fleet: report.fleet, version: report.version, validation: report.validation ?? false, groups, settings, rows, listed: rows.length, total, cut: total > rows.length, compliant: report.summary.errors === 0 });
 }

@@ -331,6 +331,20 @@ test('a plist of a pull replaced, after it was listed, by a link or a FIFO is ne
   assert.deepEqual(readPulled(dir, 'pull', 'com.microsoft.MessengerDaemon.plist', 'com.microsoft.MessengerDaemon').bytes, { problem: 'cannot read it (ESPIPE)' });
 });
 
+test('a pulled file is named by the PATH as typed, joined as path.join would, however the PATH is spelled', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'MAC-1/Users/ann'), { recursive: true });
+  const rel = 'MAC-1/Users/ann/com.microsoft.Messenger.plist';
+  writeFileSync(join(dir, rel), readFileSync(DEVIANT));
+  for (const arg of ['pull', 'pull/', './pull', 'pull//', '.', './', 'a/..', '/srv/pull', '/', '..', '../x/./pull/']) {
+    const read = readPulled(dir, arg, rel, 'com.microsoft.Messenger');
+    assert.deepEqual([read.file, read.host, read.user], [join(arg, rel), 'MAC-1', 'ann'], arg);
+  }
+  // One Mac's own folder as the PATH: its name is the host, for each root in turn.
+  assert.equal(readPulled(join(dir, 'MAC-1'), 'MAC-1', 'Users/ann/com.microsoft.Messenger.plist', 'com.microsoft.Messenger').host, 'MAC-1');
+  assert.equal(readPulled(join(dir, 'MAC-1/Users'), 'MAC-1/Users', 'ann/com.microsoft.Messenger.plist', 'com.microsoft.Messenger').host, null);
+});
+
 test('an archive of a pull replaced, after it was listed, by a link or a FIFO, or gone, is an archive error; an archive named as a PATH is followed', async () => {
   const dir = tempDir();
   const zip = join(dir, 'real.zip');

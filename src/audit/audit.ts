@@ -210,7 +210,10 @@ export class FolderSiblings {
   }
 
   add(file: string, host: string | null, user: string | null, domain: string): void {
-    this.merge({ folder: file.slice(0, file.lastIndexOf('/') + 1), host, user, domains: [domain] });
+    if (!this.families.has(domain)) return;
+    const found = { folder: file.slice(0, file.lastIndexOf('/') + 1), host, user, domains: [domain] };
+    if (this.open.has(found.folder)) this.merge(found);
+    else this.open.set(found.folder, found);
   }
 
   merge(found: FolderPlists): void {

@@ -4,7 +4,10 @@ import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { DistinctNames, NameBytes } from '../src/cli/audit-threads.js';
+import { FolderSiblings } from '../src/audit/audit.js';
+import { loadCatalog } from '../src/catalog/catalog.js';
+import { auditInThreads, DistinctNames, folderWork, NameBytes, Tally, THREADED_FOLDERS } from '../src/cli/audit-threads.js';
+import { frontier } from '../src/cli/pulled.js';
 import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
@@ -229,6 +232,22 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   }
   const summary = (JSON.parse(mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '2' } }).stdout) as { summary: Record<string, number> }).summary;
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
+});
+
+test('threads added while an audit runs (when the first ones wait for the disk) take shares like the first ones: the same findings', async () => {
+  const policy = writeFleet(readFileSync(directoryFleet(), 'utf8').replace(/^directory:.*\n/m, '').replaceAll('{{email}}', 'someone@example.com').replace(/^accounts:\n.*\n/m, ''));
+  const tree = pulledTree(300, 'binary');
+  const alone = JSON.parse(mdmgen(['audit', policy, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '0' } }).stdout) as { summary: Record<string, number>; findings: Record<string, unknown>[] };
+  using tally = new Tally(false, new FolderSiblings(loadCatalog()));
+  const setup = { fleetFile: policy, fleetBytes: readFileSync(policy), listAudited: false, askForUsers: false };
+  let asked = 0;
+  const grow = () => ++asked > 0;
+  const { threads } = await auditInThreads(setup, tree, tree, folderWork(frontier(tree, THREADED_FOLDERS, () => undefined), 3), { start: 1, most: 3, grow }, new Map(), tally, () => undefined);
+  assert.equal(threads, 3);
+  assert.ok(asked >= 2);
+  const shown = (f: Record<string, unknown>) => [f.file, f.line ?? null, f.code, f.key, f.severity, f.message];
+  assert.deepEqual([...tally.findings].map((f) => shown(f as unknown as Record<string, unknown>)), alone.findings.map(shown));
+  assert.deepEqual(tally.summarize(), alone.summary);
 });
 
 test('findings beyond what the audit holds in memory go to a temporary file and come back in order: the same report in every format, no file left', () => {

@@ -16,15 +16,46 @@ export const THREADED_FOLDERS = 256;
  */
 export const THREADED_ENTRIES = 100_000;
 
+/** How many threads audit a folder or a zip: `start`, and one more at a time up to `most` while `grow` says so. */
+export interface ThreadPlan {
+  start: number;
+  most: number;
+  /** Asked as each share comes back. */
+  grow: () => boolean;
+}
+
 /**
- * One thread per core, and two for a large pull: walking one is mostly waiting for the disk, and a thread
- * that waits leaves its core to another. On 2 cores, about 50,000 pulled Macs (99,796 plists) took 47.6 s
- * with 2 threads and 26 to 28 s with 4 once the file cache was dropped, and 4.0 to 6.8 s against 3.5 to
- * 4.5 s warm. A thread costs about 20 MB and 0.2 s of CPU to start, which 10,000 warm Macs about pay back
- * (1.37 s with 2 against 1.43 s with 4) and 1,000 do not (0.63 against 0.86 s).
+ * One thread per core, and one more at a time, up to two per core, while the cores are not kept busy: a
+ * thread that waits for the disk leaves its core to another, and one that does not only competes for it
+ * (each thread also compiles the audit's code anew). On 2 cores, 10,000 pulled Macs took 0.81 s with 2
+ * threads and 1.09 s with 4 warm, and 5.35 s with 2 and 3.8 to 4.1 s with 4 once the file cache was
+ * dropped (3.5 s with 8, in 200 MB against 137 MB).
  */
-export function auditThreads(folders: number): number {
-  return (folders >= 10_000 ? 2 : 1) * availableParallelism();
+export function auditThreads(cores = availableParallelism()): ThreadPlan {
+  return { start: cores, most: 2 * cores, grow: whenCoresWait(cores) };
+}
+
+/** The same threads throughout: MDMGEN_THREADS, or a zip's records (read from one file). */
+export const fixedThreads = (threads: number): ThreadPlan => ({ start: threads, most: threads, grow: () => false });
+
+/** Cores busy for less than this share of the time since the last answer: the threads are waiting. */
+const GROW_BELOW = 0.7;
+/** The least time between two answers: shares come back every few milliseconds. */
+const SAMPLE_MS = 200;
+
+/** Says yes when the process (all its threads) kept less than GROW_BELOW of the cores busy since it last answered. */
+function whenCoresWait(cores: number): () => boolean {
+  let since = performance.now();
+  let cpu = process.cpuUsage();
+  return () => {
+    const now = performance.now();
+    if (now - since < SAMPLE_MS) return false;
+    const used = process.cpuUsage(cpu);
+    const busy = (used.user + used.system) / 1000 / ((now - since) * cores);
+    since = now;
+    cpu = process.cpuUsage();
+    return busy < GROW_BELOW;
+  };
 }
 
 /**
@@ -265,15 +296,17 @@ export function zipWork(zip: ZipArchive, domainOf: DomainOf, threads: number): (
  * Audits a folder's or a zip's shares, as `next` gives them, with worker threads: each walks (or reads the
  * zip's entries), reads, parses and checks its share, so both cores work and no file is read twice.
  * Findings come back to the tally; the archives found in a folder (relative to root) are returned, for the
- * caller to read. When `next` throws (a zip's directory breaks off), the shares already sent are finished
+ * caller to read, with how many threads audited a share. When `next` throws (a zip's directory breaks off), the shares already sent are finished
  * first, so what came before the fault is audited, as on one thread.
  */
-export async function auditInThreads(setup: AuditSetup, root: string, arg: string, next: () => Work | undefined, threads: number, usersByName: UserLookup, tally: Tally, onProgress: (units: number) => void): Promise<string[]> {
+export async function auditInThreads(setup: AuditSetup, root: string, arg: string, next: () => Work | undefined, threads: ThreadPlan, usersByName: UserLookup, tally: Tally, onProgress: (units: number) => void): Promise<{ archives: string[]; threads: number }> {
   // V8 doubles a thread's young generation once enough has survived over its life: a 100,000-Mac audit's
   // threads each grew theirs from 8 to 17 MB (34 MB more at the peak, which 10,000 Macs never reach); held
   // at 8 MB, it peaked at 179 MB instead of 208 MB, no slower; at 6 MB, four threads took a 20,000-plist
   // audit from 155-157 MB to 139 MB.
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 6 } }));
+  const workers: Worker[] = [];
+  /** The threads that audited a share. */
+  const working = new Set<Worker>();
   const unitsOf = new Map<number, number>();
   let sent = 0;
   let done = 0;
@@ -304,7 +337,9 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
           else reject(failure);
         }
       };
-      for (const worker of workers) {
+      const startWorker = () => {
+        const worker = new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+        workers.push(worker);
         worker.on('error', reject);
         worker.on('exit', (code) => code !== 0 && reject(new Error(`an audit thread stopped (exit code ${code})`)));
         worker.on('message', (message: WorkerMessage) => {
@@ -323,17 +358,20 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
           unitsOf.delete(message.id);
           onProgress(units);
           done++;
+          working.add(worker);
+          if (!exhausted && workers.length < threads.most && threads.grow()) startWorker();
           send(worker);
           settle();
         });
         // Two shares each: one is listed while the other waits for its users, or is audited while the next is on its way.
         send(worker);
         send(worker);
-      }
+      };
+      for (let i = 0; i < threads.start; i++) startWorker();
       settle();
     });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return archives;
+  return { archives, threads: working.size };
 }

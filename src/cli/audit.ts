@@ -8,7 +8,7 @@ import { failsAt, writeFindings, type FindingsFormat } from '../format/findings.
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
-import { auditInThreads, auditThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type Work } from './audit-threads.js';
+import { auditInThreads, auditThreads, fixedThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type ThreadPlan, type Work } from './audit-threads.js';
 import { ArchiveError, AS_GIVEN, coveredPaths, frontier, IN_PULL, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
@@ -34,17 +34,17 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const siblings = new FolderSiblings(context.catalog);
   using tally = new Tally(options.format === 'junit' || options.format === 'html', siblings, io.env.MDMGEN_SPOOL_LIMIT !== undefined ? Number(io.env.MDMGEN_SPOOL_LIMIT) : undefined);
   const known = (path: string) => domainOf(path, context);
-  const fixedThreads = io.env.MDMGEN_THREADS !== undefined ? Number(io.env.MDMGEN_THREADS) : undefined;
+  const fixed = io.env.MDMGEN_THREADS !== undefined ? fixedThreads(Number(io.env.MDMGEN_THREADS)) : undefined;
   const visit = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user);
   // A plist named on its own is audited alone: its siblings were not asked for.
   const visitAlone = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user, false);
   const track = (what: string, total: number) => progress(io, what, total);
   const setup = { fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined };
   /** Audits a folder's or a zip's shares with `threads` threads, under a progress bar of `total` units of `what`. */
-  const inThreads = async (root: string, arg: string, next: () => Work | undefined, threads: number, what: string, total: number) => {
+  const inThreads = async (root: string, arg: string, next: () => Work | undefined, threads: ThreadPlan, what: string, total: number) => {
     const bar = track(what, total);
     try {
-      return await auditInThreads(setup, root, arg, next, threads, context.usersByName, tally, (units) => bar.update(units));
+      return (await auditInThreads(setup, root, arg, next, threads, context.usersByName, tally, (units) => bar.update(units))).archives;
     } finally {
       bar.finish();
     }
@@ -57,10 +57,10 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     if (!isZip(arg)) return pulledFiles(io.cwd, arg, known, isArchive(arg) ? visit : visitAlone, track, flags);
     const path = resolve(io.cwd, arg);
     const zip = await ZipArchive.open(path, flags);
-    const threads = fixedThreads ?? availableParallelism();
-    if (zip.entryCount < THREADED_ENTRIES || threads < 2) return readZip(arg, zip, known, visit, track);
+    const threads = fixed ?? fixedThreads(availableParallelism());
+    if (zip.entryCount < THREADED_ENTRIES || threads.most < 2) return readZip(arg, zip, known, visit, track);
     try {
-      await inThreads(path, arg, zipWork(zip, known, threads), threads, `entries of ${arg}`, zip.entryCount);
+      await inThreads(path, arg, zipWork(zip, known, threads.most), threads, `entries of ${arg}`, zip.entryCount);
     } finally {
       zip.close();
     }
@@ -70,10 +70,10 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     if (!isFolder) return auditFile(arg);
     const unlisted = (dir: string, code: string) => void tally.found([unlistedFinding(absolute, arg, dir, code)]);
     const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
-    const threads = fixedThreads ?? auditThreads(plan.dirs.length);
+    const threads = fixed ?? auditThreads();
     let archives: string[] = [];
-    if (plan.dirs.length >= THREADED_FOLDERS && threads > 1) {
-      archives = await inThreads(absolute, arg, folderWork(plan, threads), threads, 'folders', plan.dirs.length);
+    if (plan.dirs.length >= THREADED_FOLDERS && threads.most > 1) {
+      archives = await inThreads(absolute, arg, folderWork(plan, threads.most), threads, 'folders', plan.dirs.length);
     } else {
       const take = (rel: string) => {
         if (isArchive(rel)) return void archives.push(rel);

@@ -69,8 +69,9 @@ export interface Audited {
 export function auditPulled(pulled: PulledBytes, context: AuditContext): { findings: Finding[]; audited: Audited } {
   const { domain } = pulled;
   const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
-  const audited = { file: pulled.file, group: (known && groupOf(context.fleet, known)?.name) ?? null, domain };
-  if (Buffer.isBuffer(pulled.bytes)) return { findings: auditFile({ ...pulled, bytes: pulled.bytes }, domain, context), audited };
+  const group = (known && groupOf(context.fleet, known)?.name) ?? null;
+  const audited = { file: pulled.file, group, domain };
+  if (Buffer.isBuffer(pulled.bytes)) return { findings: checkFile(pulled as PulledFile, domain, context, known, group), audited };
   return {
     findings: [{
       code: 'audit/unreadable', severity: CODES['audit/unreadable'], message: `unreadable plist: ${pulled.bytes.problem}`, file: pulled.file,
@@ -86,9 +87,12 @@ export function auditPulled(pulled: PulledBytes, context: AuditContext): { findi
  * A forced key that differs is an error; a once or often key that differs is info (the user may change it).
  */
 export function auditFile(pulled: PulledFile, domain: string, context: AuditContext): Finding[] {
-  const { fleet, catalog } = context;
   const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
-  const group = known ? groupOf(fleet, known)?.name ?? null : null;
+  return checkFile(pulled, domain, context, known, (known && groupOf(context.fleet, known)?.name) ?? null);
+}
+
+function checkFile(pulled: PulledFile, domain: string, context: AuditContext, known: User | undefined, group: string | null): Finding[] {
+  const { fleet, catalog } = context;
   const findings: Finding[] = [];
   // The first REPORT_CAP findings of each code, then one that counts the rest: unknown and duplicate keys
   // are as many as the file holds, and a plist of 300,000 made-up keys would otherwise be 300,000 lines of

@@ -213,6 +213,9 @@ function fail(message: string, offset: number): never {
 
 /** A big-endian unsigned integer of 1 to 8 bytes (Buffer reads at most 6 at once). */
 function readUInt(b: Buffer, at: number, width: number): number {
+  // References and offsets are one or two bytes in a preference file: read without readUIntBE's dispatch.
+  if (width === 1 && at < b.length) return b[at]!;
+  if (width === 2 && at + 1 < b.length) return (b[at]! << 8) | b[at + 1]!;
   if (width <= 6) return b.readUIntBE(at, width);
   let value = 0n;
   for (let i = 0; i < width; i++) value = (value << 8n) | BigInt(b[at + i]!);

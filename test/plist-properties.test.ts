@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PlistError, readPlist } from '../src/plist/read.js';
+import { decodeText } from '../src/source/utf8.js';
 import { Real, sortedKeys, type PlistValue } from '../src/plist/value.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { writeXmlPlist } from '../src/plist/write-xml.js';
@@ -88,4 +89,25 @@ test('property: dictionary keys are written in UTF-16 code unit order, as sort()
     const dict = Object.fromEntries(keys.map((k) => [k, 1])) as Record<string, PlistValue>;
     assert.deepEqual(sortedKeys(dict), Object.keys(dict).sort());
   }), { numRuns: 500 });
+});
+
+test('property: text is taken as UTF-8 exactly when a strict decoder takes it, and refused at the first bad byte', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const decodes = (bytes: Uint8Array) => {
+    try {
+      return strict.decode(bytes);
+    } catch {
+      return undefined;
+    }
+  };
+  const piece = fc.oneof(fc.string({ unit: 'binary' }).map((s) => [...Buffer.from(s)]), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }));
+  fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+    const bytes = Uint8Array.from(pieces.flat());
+    if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) return; // UTF-16 by its BOM
+    const read = decodeText(bytes);
+    const expected = decodes(bytes);
+    if ('text' in read) return assert.equal(read.text, expected);
+    assert.equal(expected, undefined);
+    assert.notEqual(decodes(bytes.subarray(0, read.invalidAt)), undefined, 'what comes before is valid');
+  }), { numRuns: 5000 });
 });

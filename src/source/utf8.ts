@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** Byte offset of the first invalid UTF-8 sequence, or -1. TextDecoder's fatal mode says only that one exists. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
@@ -38,7 +40,8 @@ export function decodeText(bytes: Uint8Array): { text: string } | { invalidAt: n
     const lone = firstLoneSurrogate(text);
     return lone < 0 ? { text } : { invalidAt: 2 + 2 * lone, problem: 'invalid UTF-16 (a lone surrogate)' };
   }
-  const invalidAt = firstInvalidUtf8(b);
+  // Node's validator (simdutf) says whether, in a tenth of the time; this walk, only when not, says where.
+  const invalidAt = isUtf8(b) ? -1 : firstInvalidUtf8(b);
   if (invalidAt >= 0) return { invalidAt, problem: 'invalid UTF-8' };
   return { text: b.toString('utf8', b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0) };
 }

@@ -296,8 +296,9 @@ export function zipWork(zip: ZipArchive, domainOf: DomainOf, threads: number): (
  * Audits a folder's or a zip's shares, as `next` gives them, with worker threads: each walks (or reads the
  * zip's entries), reads, parses and checks its share, so both cores work and no file is read twice.
  * Findings come back to the tally; the archives found in a folder (relative to root) are returned, for the
- * caller to read, with how many threads audited a share. When `next` throws (a zip's directory breaks off), the shares already sent are finished
- * first, so what came before the fault is audited, as on one thread.
+ * caller to read, with how many threads audited a share. When `next` throws (a zip's directory breaks
+ * off), the shares already sent are finished first, so what came before the fault is audited, as on one
+ * thread.
  */
 export async function auditInThreads(setup: AuditSetup, root: string, arg: string, next: () => Work | undefined, threads: ThreadPlan, usersByName: UserLookup, tally: Tally, onProgress: (units: number) => void): Promise<{ archives: string[]; threads: number }> {
   // V8 doubles a thread's young generation once enough has survived over its life: a 100,000-Mac audit's

@@ -132,7 +132,7 @@ const quiet: Progress = { update: () => undefined, finish: () => undefined };
 export class ArchiveError extends Error {}
 
 export const isZip = (arg: string) => /\.zip$/i.test(arg);
-export const isArchive = (arg: string) => /\.(?:zip|tar\.gz|tgz|tar)$/i.test(arg);
+export const isArchive = (arg: string) => isZip(arg) || isTar(arg);
 const isTar = (arg: string) => /\.(tar\.gz|tgz|tar)$/i.test(arg);
 
 /**

@@ -57,12 +57,14 @@ class XmlReader {
   private readonly duplicateKeys: ReadResult['duplicateKeys'] = [];
   private peeked: Token | undefined;
   private readonly text: string;
+  /** Where ampersandFrom last found an '&' (or the end); -1 before the first search. */
+  private ampersand = -1;
   /** The keys and array indexes that lead to the value being read. */
   private readonly path: string[] = [];
 
   constructor(text: string) {
     this.text = text;
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
 
   read(): ReadResult {
@@ -117,8 +119,10 @@ class XmlReader {
     this.skipSpaceAndComments();
     const at = this.pos;
     if (this.pos >= this.text.length) return { kind: 'end', at };
-    if (this.text[this.pos] !== '<' || this.text.startsWith('<![CDATA[', this.pos)) return { kind: 'text', text: this.textContent(), at };
-    if (this.text.startsWith('<?', this.pos) || this.text.startsWith('<!', this.pos)) this.fail('unexpected markup', at);
+    // By character code, '<' then '!' or '?': a CDATA section is text; anything else of the kind is refused.
+    const second = this.text.charCodeAt(this.pos + 1);
+    if (this.text.charCodeAt(this.pos) !== 0x3c || (second === 0x21 && this.text.startsWith('<![CDATA[', this.pos))) return { kind: 'text', text: this.textContent(), at };
+    if (second === 0x21 || second === 0x3f) this.fail('unexpected markup', at);
     const end = this.text.indexOf('>', this.pos);
     if (end < 0) this.fail('unterminated tag', at);
     this.pos = end + 1;
@@ -174,11 +178,22 @@ class XmlReader {
         out += this.reference();
       } else {
         const start = this.pos;
-        while (this.pos < this.text.length && this.text.charCodeAt(this.pos) !== 0x3c && this.text.charCodeAt(this.pos) !== 0x26) this.pos++;
+        this.pos = Math.min(this.indexFrom('<', start), this.ampersandFrom(start));
         out += this.text.slice(start, this.pos);
       }
     }
     return out;
+  }
+
+  private indexFrom(char: string, from: number): number {
+    const at = this.text.indexOf(char, from);
+    return at < 0 ? this.text.length : at;
+  }
+
+  /** The next '&' from `from` on, found again only once passed: most documents have none, and a search per text would read to the end each time. */
+  private ampersandFrom(from: number): number {
+    if (this.ampersand < from) this.ampersand = this.indexFrom('&', from);
+    return this.ampersand;
   }
 
   private reference(): string {

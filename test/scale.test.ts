@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { FolderSiblings } from '../src/audit/audit.js';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { auditInThreads, DistinctNames, folderWork, NameBytes, Tally, THREADED_FOLDERS } from '../src/cli/audit-threads.js';
+import { auditHereFirst, auditInThreads, auditThreads, DistinctNames, fixedThreads, folderWork, NameBytes, Tally, THREADED_FOLDERS, type Work } from '../src/cli/audit-threads.js';
 import { frontier } from '../src/cli/pulled.js';
 import { progress } from '../src/cli/progress.js';
 import type { Io } from '../src/cli/io.js';
@@ -248,6 +248,47 @@ test('threads added while an audit runs (when the first ones wait for the disk) 
   const shown = (f: Record<string, unknown>) => [f.file, f.line ?? null, f.code, f.key, f.severity, f.message];
   assert.deepEqual([...tally.findings].map((f) => shown(f as unknown as Record<string, unknown>)), alone.findings.map(shown));
   assert.deepEqual(tally.summarize(), alone.summary);
+});
+
+test('a pull is audited on the command\'s own thread while what is left would take one thread less than starting threads costs (800 ms)', () => {
+  const plan = { dirs: Array.from({ length: 1000 }, (_, i) => `MAC-${String(i).padStart(4, '0')}`), files: ['a.plist', 'b.plist'] };
+  /** Audits here with each share taking `ms` on a fake clock; returns what auditHereFirst said, the shares audited here and the next share left for threads. */
+  const run = (ms: number, threads = auditThreads(2)) => {
+    const next = folderWork(plan, threads.most);
+    const here: Work[] = [];
+    let now = 0;
+    const progress: number[] = [];
+    const done = auditHereFirst(next, (work) => {
+      here.push(work);
+      now += ms;
+    }, threads.handOver, plan.dirs.length, (units) => progress.push(units), () => now);
+    return { done, here, progress, rest: next() };
+  };
+  // 1,000 folders in shares of 32: 32 shares of folders, after one of the top files.
+  const quick = run(1);
+  assert.equal(quick.done, undefined, 'all audited here');
+  assert.deepEqual(quick.here.flatMap((w) => w.dirs), plan.dirs);
+  assert.deepEqual(quick.here[0]!.files, plan.files);
+  assert.equal(quick.progress.at(-1), 1000);
+  // At 30 ms a share, the 968 folders left after the first share of them would take 1.8 s: threads take over.
+  const slow = run(30);
+  assert.equal(slow.done, 32);
+  assert.equal(slow.here.length, 2);
+  assert.deepEqual(slow.rest!.dirs[0], plan.dirs[32], 'threads go on from the first share not audited here');
+  assert.equal(run(10).done, undefined, 'at 10 ms a share, 605 ms would be left after the first: less than threads cost');
+  // MDMGEN_THREADS: threads from the first share.
+  assert.equal(run(1, fixedThreads(2)).done, 0);
+  assert.equal(run(1, fixedThreads(2)).here.length, 0);
+});
+
+test('a pull begun on the command\'s thread and handed to threads gives the report one thread gives', () => {
+  const fleet = directoryFleet();
+  const tree = pulledTree(300, 'binary');
+  const alone = mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: '0' } });
+  // With no time to pay back, the first share of folders is audited here and the rest by threads.
+  const handed = mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREAD_PAYBACK_MS: '0' } });
+  assert.equal(handed.code, alone.code, handed.stderr);
+  assert.equal(handed.stdout, alone.stdout);
 });
 
 test('findings beyond what the audit holds in memory go to a temporary file and come back in order: the same report in every format, no file left', () => {

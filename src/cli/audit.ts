@@ -8,7 +8,7 @@ import { failsAt, writeFindings, type FindingsFormat } from '../format/findings.
 import { formatters } from '../format/formatters.js';
 import { EXIT, type Io } from './io.js';
 import { loadPolicy } from './load.js';
-import { auditInThreads, auditThreads, fixedThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type ThreadPlan, type Work } from './audit-threads.js';
+import { append, auditHereFirst, auditInThreads, auditThreads, fixedThreads, folderWork, Tally, THREADED_ENTRIES, THREADED_FOLDERS, zipWork, type ThreadPlan, type Work } from './audit-threads.js';
 import { ArchiveError, AS_GIVEN, coveredPaths, frontier, IN_PULL, isArchive, isZip, missingPaths, pathFinding, pulledFiles, readPulled, readZip, unlistedFinding, walkFiles, ZipArchive, type Pulled } from './pulled.js';
 import { progress } from './progress.js';
 import { VERSION } from './main.js';
@@ -40,11 +40,17 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
   const visitAlone = (pulled: Pulled) => tally.add(auditPulled(pulled, context), pulled.host, pulled.user, false);
   const track = (what: string, total: number) => progress(io, what, total);
   const setup = { fleetFile: fleet.file, fleetBytes: loaded.bytes!, listAudited: tally.listAudited, askForUsers: loaded.users !== undefined };
-  /** Audits a folder's or a zip's shares with `threads` threads, under a progress bar of `total` units of `what`. */
-  const inThreads = async (root: string, arg: string, next: () => Work | undefined, threads: ThreadPlan, what: string, total: number) => {
+  /**
+   * Audits a folder's or a zip's shares with `threads` threads, under a progress bar of `total` units of
+   * `what`; `here`, given, audits shares on this thread first, for as long as the plan says that what is
+   * left would not pay for starting threads.
+   */
+  const inThreads = async (root: string, arg: string, next: () => Work | undefined, threads: ThreadPlan, what: string, total: number, here?: (work: Work) => void) => {
     const bar = track(what, total);
     try {
-      return (await auditInThreads(setup, root, arg, next, threads, context.usersByName, tally, (units) => bar.update(units))).archives;
+      const done = here ? auditHereFirst(next, here, threads.handOver, total, (units) => bar.update(units)) : 0;
+      if (done === undefined) return [];
+      return (await auditInThreads(setup, root, arg, next, threads, context.usersByName, tally, (units) => bar.update(done + units))).archives;
     } finally {
       bar.finish();
     }
@@ -70,18 +76,21 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     if (!isFolder) return auditFile(arg);
     const unlisted = (dir: string, code: string) => void tally.found([unlistedFinding(absolute, arg, dir, code)]);
     const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
-    const threads = fixed ?? auditThreads();
-    let archives: string[] = [];
+    const threads = fixed ?? auditThreads(undefined, io.env.MDMGEN_THREAD_PAYBACK_MS !== undefined ? Number(io.env.MDMGEN_THREAD_PAYBACK_MS) : undefined);
+    const archives: string[] = [];
+    const take = (rel: string) => {
+      if (isArchive(rel)) return void archives.push(rel);
+      const domain = known(rel);
+      if (domain !== undefined) visit(readPulled(absolute, arg, rel, domain));
+    };
+    const here = (work: { dirs: string[]; files: string[] }) => {
+      work.files.forEach(take);
+      for (const dir of work.dirs) walkFiles(absolute, dir, take, unlisted);
+    };
     if (plan.dirs.length >= THREADED_FOLDERS && threads.most > 1) {
-      archives = await inThreads(absolute, arg, folderWork(plan, threads.most), threads, 'folders', plan.dirs.length);
+      append(archives, await inThreads(absolute, arg, folderWork(plan, threads.most), threads, 'folders', plan.dirs.length, here));
     } else {
-      const take = (rel: string) => {
-        if (isArchive(rel)) return void archives.push(rel);
-        const domain = known(rel);
-        if (domain !== undefined) visit(readPulled(absolute, arg, rel, domain));
-      };
-      plan.files.forEach(take);
-      for (const dir of plan.dirs) walkFiles(absolute, dir, take, unlisted);
+      here(plan);
     }
     // Archives in a pull (a day's export saved beside the others) are audited after its plists, each as if named.
     for (const rel of archives.sort()) {

@@ -253,7 +253,7 @@ test('threads added while an audit runs (when the first ones wait for the disk) 
 test('a pull is audited on the command\'s own thread while what is left would take one thread less than starting threads costs (800 ms)', () => {
   const plan = { dirs: Array.from({ length: 1000 }, (_, i) => `MAC-${String(i).padStart(4, '0')}`), files: ['a.plist', 'b.plist'] };
   /** Audits here with each share taking `ms` on a fake clock; returns what auditHereFirst said, the shares audited here and the next share left for threads. */
-  const run = (ms: number, threads = auditThreads(2)) => {
+  const run = (ms: number, threads = auditThreads({ cores: 2 })) => {
     const next = folderWork(plan, threads.most);
     const here: Work[] = [];
     let now = 0;

@@ -37,7 +37,7 @@ export interface ThreadPlan {
  * threads and 1.09 s with 4 warm, and 5.35 s with 2 and 3.8 to 4.1 s with 4 once the file cache was
  * dropped (3.5 s with 8, in 200 MB against 137 MB).
  */
-export function auditThreads(cores = availableParallelism(), paybackMs = PAYBACK_MS): ThreadPlan {
+export function auditThreads({ cores = availableParallelism(), paybackMs = PAYBACK_MS } = {}): ThreadPlan {
   return { start: cores, most: 2 * cores, grow: whenCoresWait(cores), handOver: (done, total, ms) => done > 0 && (ms / done) * (total - done) > paybackMs };
 }
 

@@ -76,7 +76,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     if (!isFolder) return auditFile(arg);
     const unlisted = (dir: string, code: string) => void tally.found([unlistedFinding(absolute, arg, dir, code)]);
     const plan = frontier(absolute, THREADED_FOLDERS, unlisted);
-    const threads = fixed ?? auditThreads(undefined, io.env.MDMGEN_THREAD_PAYBACK_MS !== undefined ? Number(io.env.MDMGEN_THREAD_PAYBACK_MS) : undefined);
+    const threads = fixed ?? auditThreads(io.env.MDMGEN_THREAD_PAYBACK_MS !== undefined ? { paybackMs: Number(io.env.MDMGEN_THREAD_PAYBACK_MS) } : {});
     const archives: string[] = [];
     const take = (rel: string) => {
       if (isArchive(rel)) return void archives.push(rel);

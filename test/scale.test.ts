@@ -250,18 +250,20 @@ test('threads added while an audit runs (when the first ones wait for the disk) 
   assert.deepEqual(tally.summarize(), alone.summary);
 });
 
-test('a pull is audited on the command\'s own thread while what is left would take one thread less than starting threads costs (800 ms)', () => {
+test('a pull is audited on the command\'s own thread while it keeps its core busy and what is left would take it less than 2 s', () => {
   const plan = { dirs: Array.from({ length: 1000 }, (_, i) => `MAC-${String(i).padStart(4, '0')}`), files: ['a.plist', 'b.plist'] };
   /** Audits here with each share taking `ms` on a fake clock; returns what auditHereFirst said, the shares audited here and the next share left for threads. */
-  const run = (ms: number, threads = auditThreads({ cores: 2 })) => {
+  const run = (ms: number, threads = auditThreads({ cores: 2 }), busy = 1) => {
     const next = folderWork(plan, threads.most);
     const here: Work[] = [];
     let now = 0;
+    let cpu = 0;
     const progress: number[] = [];
     const done = auditHereFirst(next, (work) => {
       here.push(work);
       now += ms;
-    }, threads.handOver, plan.dirs.length, (units) => progress.push(units), () => now);
+      cpu += ms * busy;
+    }, threads.handOver, plan.dirs.length, (units) => progress.push(units), { wall: () => now, cpu: () => cpu });
     return { done, here, progress, rest: next() };
   };
   // 1,000 folders in shares of 32: 32 shares of folders, after one of the top files.
@@ -270,12 +272,16 @@ test('a pull is audited on the command\'s own thread while what is left would ta
   assert.deepEqual(quick.here.flatMap((w) => w.dirs), plan.dirs);
   assert.deepEqual(quick.here[0]!.files, plan.files);
   assert.equal(quick.progress.at(-1), 1000);
-  // At 30 ms a share, the 968 folders left after the first share of them would take 1.8 s: threads take over.
-  const slow = run(30);
-  assert.equal(slow.done, 32);
-  assert.equal(slow.here.length, 2);
-  assert.deepEqual(slow.rest!.dirs[0], plan.dirs[32], 'threads go on from the first share not audited here');
-  assert.equal(run(10).done, undefined, 'at 10 ms a share, 605 ms would be left after the first: less than threads cost');
+  // The first share of folders is not timed (the code is being compiled). At 80 ms a share, the 936
+  // folders left after the second would take 2.3 s: threads take over.
+  const slow = run(80);
+  assert.equal(slow.done, 64);
+  assert.equal(slow.here.length, 3);
+  assert.deepEqual(slow.rest!.dirs[0], plan.dirs[64], 'threads go on from the first share not audited here');
+  assert.equal(run(60).done, undefined, 'at 60 ms a share, 1.75 s would be left after the second: less than the 2 s threads are worth');
+  // A thread that waits for the disk more than it works hands over after its first share of folders.
+  assert.equal(run(1, auditThreads({ cores: 2 }), 0.5).done, 32);
+  assert.equal(run(1, auditThreads({ cores: 2 }), 0.8).done, undefined);
   // MDMGEN_THREADS: threads from the first share.
   assert.equal(run(1, fixedThreads(2)).done, 0);
   assert.equal(run(1, fixedThreads(2)).here.length, 0);

@@ -23,11 +23,11 @@ export interface ThreadPlan {
   /** Asked as each share comes back. */
   grow: () => boolean;
   /**
-   * Asked before each share the calling thread may audit itself, with the units audited so far, their
-   * total and the time they took: whether what is left pays for starting threads. Without it, threads
-   * audit every share.
+   * Asked, before each share the calling thread may audit itself, with how long what is left would take
+   * it and the share of that time it kept its core busy: whether threads should take the rest. Without
+   * it, threads audit every share.
    */
-  handOver?: (done: number, total: number, elapsedMs: number) => boolean;
+  handOver?: (remainingMs: number, busy: number) => boolean;
 }
 
 /**
@@ -38,31 +38,49 @@ export interface ThreadPlan {
  * dropped (3.5 s with 8, in 200 MB against 137 MB).
  */
 export function auditThreads({ cores = availableParallelism(), paybackMs = PAYBACK_MS } = {}): ThreadPlan {
-  return { start: cores, most: 2 * cores, grow: whenCoresWait(cores), handOver: (done, total, ms) => done > 0 && (ms / done) * (total - done) > paybackMs };
+  return { start: cores, most: 2 * cores, grow: whenCoresWait(cores), handOver: (remainingMs, busy) => busy < GROW_BELOW || remainingMs > paybackMs };
 }
 
 /**
- * What is left of a pull is audited by threads only when it would take one thread longer than this:
- * starting a thread (its own copy of the audit's code, compiled again) costs about as much as auditing
- * a few thousand cached Macs. Cached, 1,000 Macs took 264 ms on one thread and 428 ms with 2 threads,
- * 3,000 Macs 381 ms against 515 ms, 10,000 about the same (0.78 s against 0.81 s).
+ * What is left of a pull is audited by threads when the calling thread waits for the disk, or when the rest
+ * would take it longer than this. Starting a thread (its own copy of the audit's code, compiled again)
+ * costs about as much as auditing a few thousand cached Macs: 1,000 took 264 ms on one thread and 428 ms
+ * with 2 threads, 3,000 354 ms against 532 ms, 10,000 0.71 s against 0.74 s. The estimate comes from the
+ * first shares, while the code is still being optimised, at up to five times the later cost per Mac
+ * (10,000 cached Macs were estimated at 1.7 to 2.9 s, and took 0.5 s), so the time is set high.
  */
-const PAYBACK_MS = 800;
+const PAYBACK_MS = 2000;
 
 /**
  * Audits shares with `here` on the calling thread while `handOver` says that what is left would not pay
  * for threads: the units audited, or undefined when no share is left.
  */
-export function auditHereFirst(next: () => Work | undefined, here: (work: Work) => void, handOver: ThreadPlan['handOver'], total: number, onProgress: (units: number) => void, clock = () => performance.now()): number | undefined {
+export function auditHereFirst(next: () => Work | undefined, here: (work: Work) => void, handOver: ThreadPlan['handOver'], total: number, onProgress: (units: number) => void, clocks = { wall: () => performance.now(), cpu: processCpuMs }): number | undefined {
+  if (!handOver) return 0;
   let done = 0;
-  const started = clock();
-  while (handOver && !handOver(done, total, clock() - started)) {
+  /** Wall and CPU time of the shares of folders, and the units and time of those that estimate the rest. */
+  let [wallMs, cpuMs, timed, timedMs] = [0, 0, 0, 0];
+  for (;;) {
+    if (wallMs > 0 && handOver(timed > 0 ? (timedMs / timed) * (total - done) : 0, cpuMs / wallMs)) return done;
     const work = next();
     if (!work) return undefined;
+    const [wall, cpu] = [clocks.wall(), clocks.cpu()];
     here(work);
+    if (work.units > 0) {
+      const took = clocks.wall() - wall;
+      [wallMs, cpuMs] = [wallMs + took, cpuMs + clocks.cpu() - cpu];
+      // The first share of folders says whether the disk is waited for, not how long the rest will take:
+      // most of its time is compiling the audit's code (32 cached Macs took 32 ms, the next 32 2 to 6 ms).
+      if (done > 0) [timed, timedMs] = [timed + work.units, timedMs + took];
+    }
     onProgress((done += work.units));
   }
-  return done;
+}
+
+/** The CPU time of the process, in milliseconds: the calling thread's, while no other works. */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** The same threads throughout: MDMGEN_THREADS, or a zip's records (read from one file). */

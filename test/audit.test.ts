@@ -94,6 +94,51 @@ test('the files macOS keeps for installed profiles (/Library/Managed Preferences
   assert.deepEqual(auditLonePlists(EXAMPLE, managed).report.findings.map((f) => [f.user, f.group]), [['jgarcia', 'Legal']]);
 });
 
+test('with the files of Managed Preferences pulled too, a forced key is judged where it is in force: the file there that holds it, not the user\'s own', () => {
+  const pull = join(tempDir(), 'pull');
+  for (const mac of ['MAC-0102', 'MAC-0217', 'MAC-0219', 'MAC-0330']) cpSync(join(PULLED, mac), join(pull, mac), { recursive: true });
+  const managedPlist = (disallowSave: boolean) => `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<dict>\n  <key>DisallowSave</key>\n  <${disallowSave}/>\n</dict>\n</plist>\n`;
+  const managed = (mac: string, user: string | null, disallowSave: boolean) => {
+    const folder = join(pull, mac, 'Library', 'Managed Preferences', ...(user === null ? [] : [user]));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'com.microsoft.Messenger.plist'), managedPlist(disallowSave));
+  };
+  const shown = (report: JsonReport) => report.findings.map((f) => [f.file.slice(pull.length + 1), f.user, f.key, f.code, f.severity]);
+  const before = auditJson(EXAMPLE, pull).report;
+  assert.deepEqual(shown(before).filter(([, , , , severity]) => severity === 'error'), [
+    ['MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'jgarcia', 'DisallowSave', 'audit/value-mismatch', 'error'],
+    ['MAC-0219/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'jgarcia', null, 'audit/missing-plist', 'error'],
+    ['MAC-0330/Users/kolsen/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'kolsen', 'DisallowSave', 'audit/missing-key', 'error'],
+  ]);
+
+  // The profile's value lies over the user's DisallowSave off; over the missing plist (the computer's file, for every user); and the
+  // one there that is wrong is reported there, in place of the key missing from the user's own file. The user folder differs in case.
+  managed('MAC-0217', 'JGarcia', true);
+  managed('MAC-0219', null, true);
+  managed('MAC-0330', 'kolsen', false);
+  // The computer's file holds the base policy's value, which asmith's group (Engineering) forces otherwise.
+  managed('MAC-0102', null, true);
+  const { code, report } = auditJson(EXAMPLE, pull);
+  assert.equal(code, 1);
+  assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
+  assert.deepEqual(shown(report), [
+    ['MAC-0102/Library/Managed Preferences/com.microsoft.Messenger.plist', 'asmith', 'DisallowSave', 'audit/value-mismatch', 'error'],
+    ['MAC-0102/Users/asmith/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'asmith', 'HideTimeStamp', 'audit/value-mismatch', 'info'],
+    ['MAC-0330/Library/Managed Preferences/kolsen/com.microsoft.Messenger.plist', 'kolsen', 'DisallowSave', 'audit/value-mismatch', 'error'],
+  ]);
+  const conflict = report.findings[0]!;
+  assert.deepEqual([conflict.host, conflict.group, conflict.expected, conflict.actual, conflict.line], ['MAC-0102', 'Engineering', 'false', 'true', 4]);
+  assert.equal(conflict.message, 'DisallowSave is true in the computer\'s Managed Preferences, over asmith\'s own file; asmith\'s policy forces false');
+  assert.match(readFileSync(EXAMPLE, 'utf8').split('\n')[conflict.policy!.line - 1]!, /^ {8}DisallowSave: false/, 'the line of the group that forces it');
+  assert.deepEqual(report.summary, { files: 11, unreadable: 0, hosts: 4, users: 5, errors: 2, warnings: 0, infos: 1 });
+  // A file there that does not hold the key leaves it to the user's own file.
+  writeFileSync(join(pull, 'MAC-0217', 'Library', 'Managed Preferences', 'JGarcia', 'com.microsoft.Messenger.plist'), managedPlist(true).replace('DisallowSave', 'HideTimeStamp'));
+  assert.deepEqual(shown(auditJson(EXAMPLE, join(pull, 'MAC-0217')).report).filter(([, , key]) => key === 'DisallowSave'), [
+    ['MAC-0217/Library/Managed Preferences/JGarcia/com.microsoft.Messenger.plist', 'JGarcia', 'DisallowSave', 'audit/missing-key', 'error'],
+    ['MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'jgarcia', 'DisallowSave', 'audit/value-mismatch', 'error'],
+  ]);
+});
+
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {
   const { report } = auditJson(EXAMPLE, join(PULLED, 'MAC-0217'));
   assert.deepEqual(report.findings.map((f) => [f.host, f.user, f.group, f.key]), [['MAC-0217', 'jgarcia', 'Legal', 'DisallowSave']]);

@@ -234,6 +234,35 @@ test('an audit shared among threads reports exactly what one thread reports, in 
   assert.deepEqual({ files: summary.files, hosts: summary.hosts, users: summary.users, unreadable: summary.unreadable }, { files: 600, hosts: 300, users: 300, unreadable: 24 });
 });
 
+test('the files of Managed Preferences of a Mac, audited by other threads than its users\' own files, give the report one thread gives', () => {
+  const fleet = directoryFleet();
+  // 150 Macs of three folders each: shared out below the Macs, so a Mac's Library and Users can go to different threads.
+  const tree = pulledTree(150, 'binary');
+  const plist = (disallowSave: boolean) => writeBinaryPlist({ DisallowSave: disallowSave });
+  for (let i = 0; i < 150; i++) {
+    const mac = join(tree, `MAC-${String(i).padStart(3, '0')}`);
+    mkdirSync(join(mac, 'Volumes'));
+    const managed = join(mac, 'Library', 'Managed Preferences');
+    mkdirSync(join(managed, `user${i}`), { recursive: true });
+    if (i % 3 === 0) writeFileSync(join(managed, 'com.microsoft.Messenger.plist'), plist(true));
+    if (i % 5 === 0) writeFileSync(join(managed, `user${i}`, 'com.microsoft.Messenger.plist'), plist(i % 2 === 0));
+  }
+  const audit = (threads: string) => mdmgen(['audit', fleet, tree, '--format', 'json'], { env: { MDMGEN_THREADS: threads } });
+  const alone = audit('0');
+  assert.equal(alone.code, 1, alone.stderr);
+  for (const threads of ['2', '5']) assert.equal(audit(threads).stdout, alone.stdout, `${threads} threads`);
+  const { findings } = JSON.parse(alone.stdout) as { findings: { file: string; key: string | null; message: string }[] };
+  const disallowSave = findings.filter((f) => f.key === 'DisallowSave');
+  // The users' own files are judged on DisallowSave only on Macs with neither file of Managed Preferences (i % 3 and i % 5 not 0).
+  assert.ok(disallowSave.some((f) => !f.file.includes('Managed Preferences')));
+  for (const f of disallowSave) {
+    const i = Number(/MAC-(\d+)/.exec(f.file)![1]);
+    if (!f.file.includes('Managed Preferences')) assert.ok(i % 3 !== 0 && i % 5 !== 0, f.file);
+  }
+  // Engineering's users (i % 4 === 0) on Macs whose computer's file forces DisallowSave on, without a file of their own there.
+  assert.deepEqual(disallowSave.filter((f) => f.message.includes('computer')).map((f) => Number(/MAC-(\d+)/.exec(f.file)![1])), [12, 24, 36, 48, 72, 84, 96, 108, 132, 144]);
+});
+
 test('threads added while an audit runs (when the first ones wait for the disk) take shares like the first ones: the same findings', async () => {
   const policy = writeFleet(readFileSync(directoryFleet(), 'utf8').replace(/^directory:.*\n/m, '').replaceAll('{{email}}', 'someone@example.com').replace(/^accounts:\n.*\n/m, ''));
   const tree = pulledTree(300, 'binary');

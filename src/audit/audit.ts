@@ -1,7 +1,8 @@
 import { describeValue, type Catalog } from '../catalog/catalog.js';
 import { atLeast, CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { suggest } from '../diagnostics/suggest.js';
-import type { Fleet, Setting, User } from '../fleet/model.js';
+import type { Fleet, Policy, Setting, User } from '../fleet/model.js';
+import { macNameKey } from '../directory/names.js';
 import { groupOf, policyFor, renderPolicy, REPORT_CAP } from '../fleet/users.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict, Real, type PlistValue } from '../plist/value.js';
@@ -65,13 +66,31 @@ export interface Audited {
   domain: string;
 }
 
+/**
+ * The forced keys a file of Managed Preferences holds (what macOS keeps for an installed profile, and lays
+ * over the user's own file): `held` is JSON of HeldKey, a string so that it crosses between threads as it
+ * is and identical ones are kept once.
+ */
+export interface ManagedFile {
+  file: string;
+  host: string;
+  /** null for the computer's own file, which holds for every user of the Mac. */
+  user: string | null;
+  domain: string;
+  held: string;
+}
+
 /** Audits a pulled file of a domain that domainOf accepted; a file that could not be read is one finding. */
-export function auditPulled(pulled: PulledBytes, context: AuditContext): { findings: Finding[]; audited: Audited } {
+export function auditPulled(pulled: PulledBytes, context: AuditContext): { findings: Finding[]; audited: Audited; managed?: ManagedFile } {
   const { domain } = pulled;
-  const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
+  const known = userNamed(context, pulled.user);
   const group = (known && groupOf(context.fleet, known)?.name) ?? null;
   const audited = { file: pulled.file, group, domain };
-  if (Buffer.isBuffer(pulled.bytes)) return { findings: checkFile(pulled as PulledFile, domain, context, known, group), audited };
+  if (Buffer.isBuffer(pulled.bytes)) {
+    const { findings, held } = checkFile(pulled as PulledFile, domain, context, known, group);
+    const managed = held && pulled.host !== null ? { file: pulled.file, host: pulled.host, user: pulled.user, domain, held: JSON.stringify(held) } : undefined;
+    return { findings, audited, ...(managed && { managed }) };
+  }
   return {
     findings: [{
       code: 'audit/unreadable', severity: CODES['audit/unreadable'], message: `unreadable plist: ${pulled.bytes.problem}`, file: pulled.file,
@@ -87,11 +106,12 @@ export function auditPulled(pulled: PulledBytes, context: AuditContext): { findi
  * A forced key that differs is an error; a once or often key that differs is info (the user may change it).
  */
 export function auditFile(pulled: PulledFile, domain: string, context: AuditContext): Finding[] {
-  const known = pulled.user !== null ? context.usersByName.get(pulled.user) : undefined;
-  return checkFile(pulled, domain, context, known, (known && groupOf(context.fleet, known)?.name) ?? null);
+  const known = userNamed(context, pulled.user);
+  return checkFile(pulled, domain, context, known, (known && groupOf(context.fleet, known)?.name) ?? null).findings;
 }
 
-function checkFile(pulled: PulledFile, domain: string, context: AuditContext, known: User | undefined, group: string | null): Finding[] {
+/** The findings, and for a file of Managed Preferences the forced keys it holds with their values. */
+function checkFile(pulled: PulledFile, domain: string, context: AuditContext, known: User | undefined, group: string | null): { findings: Finding[]; held?: HeldKey[] } {
   const { fleet, catalog } = context;
   const findings: Finding[] = [];
   // The first REPORT_CAP findings of each code, then one that counts the rest: unknown and duplicate keys
@@ -120,11 +140,11 @@ function checkFile(pulled: PulledFile, domain: string, context: AuditContext, kn
       ...(error.line !== undefined && { line: error.line, column: 1 }),
       ...(error.offset !== undefined && { offset: error.offset }),
     });
-    return findings;
+    return { findings };
   }
   if (!isDict(read.value)) {
     finding('audit/unreadable', 'the plist is not a dictionary of preferences');
-    return findings;
+    return { findings };
   }
   const values = read.value;
   for (const duplicate of read.duplicateKeys) {
@@ -132,7 +152,7 @@ function checkFile(pulled: PulledFile, domain: string, context: AuditContext, kn
     finding('audit/duplicate-key', `${key} appears twice; macOS and other readers may disagree about which value counts`, { key, ...(duplicate.line !== undefined && { line: duplicate.line, column: 1 }) });
   }
 
-  const policy = known ? renderPolicy(policyFor(fleet, known), known) : fleet.base;
+  const policy = policyOf(fleet, known);
   const settings = policy.get(domain) ?? new Map<string, Setting>();
   const entry = catalog.get(domain);
   const at = (key: string) => {
@@ -142,15 +162,16 @@ function checkFile(pulled: PulledFile, domain: string, context: AuditContext, kn
 
   // What macOS keeps for installed profiles holds the forced keys; Set-Once values go to the user's file.
   const managed = MANAGED.test(pulled.file);
+  const held: HeldKey[] | undefined = managed ? [] : undefined;
   for (const [key, setting] of settings) {
     if (setting.template) continue; // a user the directory does not know: no per-user value to expect
     if (managed && setting.manage !== 'forced') continue;
     const present = Object.hasOwn(values, key);
     const actual = values[key]!;
+    if (held && present) held.push([key, valueKey(actual), describe(catalog, domain, key, actual), read.keyLines.get(key) ?? null]);
     // Most keys match: the strings a finding needs are only made for one that does not.
     if (present && typeName(actual) === typeName(setting.value) && sameValue(actual, setting.value)) continue;
-    const catalogKey = entry?.keys.get(key);
-    const show = (value: PlistValue) => (catalogKey ? describeValue(catalogKey, value) : display(value));
+    const show = (value: PlistValue) => describe(catalog, domain, key, value);
     const severity: Severity = setting.manage === 'forced' ? 'error' : 'info';
     const verb = setting.manage === 'forced' ? 'forces' : 'sets';
     const expected = show(setting.value);
@@ -179,10 +200,105 @@ function checkFile(pulled: PulledFile, domain: string, context: AuditContext, kn
   for (const [code, { count, rest }] of perCode) {
     if (rest) findings.push({ ...rest, message: `... and ${count - REPORT_CAP} more ${code} findings in this file, from this line on` });
   }
-  return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { findings: findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)), ...(held && { held }) };
 }
 
 const MANAGED = /(?:^|[/\\])Managed Preferences[/\\]/;
+
+/**
+ * The files of Managed Preferences a pull holds, by Mac (its host name), user and domain. macOS lays the
+ * forced values of installed profiles over the user's own preferences, from the user's own file there
+ * first, then from the computer's: a key such a file holds is in force from it, and judged there.
+ */
+export class ManagedValues {
+  private readonly files = new Map<string, string>();
+  /** The computer's own files, by host: judged again for each user of the Mac whose policy differs. */
+  private readonly computers = new Map<string, ManagedFile[]>();
+  /** Each distinct `held` once: the users of a group hold the same forced values. */
+  private readonly interned = new Map<string, string>();
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  add(file: ManagedFile): void {
+    const { host, user, domain, held } = file;
+    let same = this.interned.get(held);
+    if (same === undefined) this.interned.set(held, (same = held));
+    this.files.set(managedId(host, user, domain), same);
+    if (user === null) this.computers.set(host, [...(this.computers.get(host) ?? []), file]);
+  }
+
+  /** Whether a file of Managed Preferences of the Mac holds the key for the user: theirs, or the computer's. */
+  holds(host: string, user: string | null, domain: string, key: string): boolean {
+    return (user !== null && heldIn(this.files.get(managedId(host, user, domain)), key) !== undefined)
+      || heldIn(this.files.get(managedId(host, null, domain)), key) !== undefined;
+  }
+
+  /**
+   * The computer's files of Managed Preferences judged for each user of the Mac (host/user names) against
+   * the user's own policy, where it forces another value than the base policy (against which the file
+   * itself was audited) and no file of the user's own there holds the key.
+   */
+  *againstUsers(users: Iterable<{ host: string; user: string }>, context: AuditContext): Generator<Finding> {
+    const seen = new Set<string>();
+    for (const { host, user } of users) {
+      const files = this.computers.get(host);
+      const known = files && context.usersByName.get(user);
+      if (!known || seen.has(managedId(host, user, ''))) continue;
+      seen.add(managedId(host, user, ''));
+      const policy = policyOf(context.fleet, known);
+      for (const { file, domain, held } of files!) {
+        for (const [key, value, shown, line] of JSON.parse(held) as HeldKey[]) {
+          const setting = policy.get(domain)?.get(key);
+          const base = context.fleet.base.get(domain)?.get(key);
+          if (!setting || setting.manage !== 'forced' || setting.template || valueKey(setting.value) === value) continue;
+          if (base?.manage === 'forced' && valueKey(base.value) === valueKey(setting.value)) continue;
+          if (heldIn(this.files.get(managedId(host, user, domain)), key) !== undefined) continue;
+          const expected = describe(context.catalog, domain, key, setting.value);
+          yield {
+            code: 'audit/value-mismatch', severity: 'error', file, host, user, group: groupOf(context.fleet, known)?.name ?? null, domain, key, expected, actual: shown,
+            message: `${key} is ${shown} in the computer's Managed Preferences, over ${user}'s own file; ${user}'s policy forces ${expected}`,
+            policy: policyLocation(context, setting), ...(line !== null && { line, column: 1 }),
+          };
+        }
+      }
+    }
+  }
+}
+
+/** A forced key a file of Managed Preferences holds: its name, its value as valueKey writes it and as a finding shows it, its line (XML). */
+type HeldKey = [key: string, value: string, shown: string, line: number | null];
+
+const heldIn = (held: string | undefined, key: string) => (held === undefined ? undefined : (JSON.parse(held) as HeldKey[]).find(([k]) => k === key));
+
+/** Users as a Mac names them: the folder in Managed Preferences and the home folder may differ in case. */
+const managedId = (host: string, user: string | null, domain: string) => `${host}\0${user === null ? '' : macNameKey(user)}\0${domain}`;
+
+/** The codes that judge a user's own file against a forced key. */
+const JUDGED: ReadonlySet<Code> = new Set(['audit/missing-key', 'audit/value-mismatch', 'audit/type-mismatch']);
+
+/** Whether a finding about a user's own file is about a forced key that a file of Managed Preferences of the same Mac holds, and that is judged there. */
+export function inForceElsewhere(f: Finding, managed: ManagedValues): boolean {
+  return f.severity === 'error' && f.host !== null && f.domain !== null && f.key !== null && JUDGED.has(f.code) && !MANAGED.test(f.file) && managed.holds(f.host, f.user, f.domain, f.key);
+}
+
+/** A user's policy: their group's, with their own values; the base policy for a user the directory does not know. */
+function policyOf(fleet: Fleet, known: User | undefined): Policy {
+  return known ? renderPolicy(policyFor(fleet, known), known) : fleet.base;
+}
+
+const userNamed = (context: AuditContext, user: string | null) => (user !== null ? context.usersByName.get(user) : undefined);
+
+/** A value as one string with its type, compared as sameValue compares (an integer's 4 and 4n are one). */
+function valueKey(value: PlistValue): string {
+  if (value instanceof Real) return `real:${value.value}`;
+  if (value instanceof Date) return `date:${value.getTime()}`;
+  if (value instanceof Uint8Array) return `data:${Buffer.from(value).toString('base64')}`;
+  if (Array.isArray(value)) return `array:${JSON.stringify(value.map(valueKey))}`;
+  if (isDict(value)) return `dictionary:${JSON.stringify(Object.keys(value).sort().map((k) => [k, valueKey(value[k]!)]))}`;
+  return `${typeName(value)}:${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+}
 
 /** Plists of a folder of a pull, of catalogue domains that live in one folder on a Mac, when some are not (yet) found there. */
 export interface FolderPlists {
@@ -214,7 +330,8 @@ export class FolderSiblings {
   }
 
   add(file: string, host: string | null, user: string | null, domain: string): void {
-    if (!this.families.has(domain)) return;
+    // A profile manages the domains it names: a file of Managed Preferences stands for no other.
+    if (!this.families.has(domain) || MANAGED.test(file)) return;
     const found = { folder: file.slice(0, file.lastIndexOf('/') + 1), host, user, domains: [domain] };
     if (this.open.has(found.folder)) this.merge(found);
     else this.open.set(found.folder, found);
@@ -248,17 +365,19 @@ export class FolderSiblings {
 /**
  * A finding for each plist that is not in a folder beside its siblings while the user's policy forces keys
  * in it to values other than Messenger's defaults: gone from the Mac, those keys fall back to the defaults
- * (DisallowSave off). Keys set once are the user's to change, and a forced default holds without the file.
+ * (DisallowSave off). Keys set once are the user's to change, a forced default holds without the file, and
+ * so does a key that a file of Managed Preferences of the Mac holds with the policy's value.
  */
-export function missingPlists(found: FolderPlists, missing: readonly string[], context: AuditContext): Finding[] {
-  const known = found.user !== null ? context.usersByName.get(found.user) : undefined;
-  const policy = known ? renderPolicy(policyFor(context.fleet, known), known) : context.fleet.base;
+export function missingPlists(found: FolderPlists, missing: readonly string[], context: AuditContext, managed = new ManagedValues()): Finding[] {
+  const known = userNamed(context, found.user);
+  const policy = policyOf(context.fleet, known);
   const beside = found.domains.map((d) => `${d}.plist`).sort().join(', ');
   return missing.flatMap((domain): Finding[] => {
     const defaults = context.catalog.get(domain)?.keys;
     const forced = [...(policy.get(domain) ?? new Map<string, Setting>()).entries()].filter(([key, setting]) => {
       const byDefault = defaults?.get(key)?.default;
-      return setting.manage === 'forced' && !setting.template && (byDefault === undefined || !sameValue(byDefault, setting.value));
+      return setting.manage === 'forced' && !setting.template && (byDefault === undefined || !sameValue(byDefault, setting.value))
+        && !(found.host !== null && managed.holds(found.host, found.user, domain, key));
     });
     if (forced.length === 0) return [];
     const keys = `${forced.slice(0, 3).map(([key]) => key).join(', ')}${forced.length > 3 ? ` and ${forced.length - 3} more` : ''}`;
@@ -326,6 +445,12 @@ function sameValue(a: PlistValue, b: PlistValue): boolean {
     return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameValue(a[k]!, b[k]!));
   }
   return a === b;
+}
+
+/** A value as the admin wrote it: `tls (4)` for a key the catalogue describes. */
+function describe(catalog: Catalog, domain: string, key: string, value: PlistValue): string {
+  const catalogKey = catalog.get(domain)?.keys.get(key);
+  return catalogKey ? describeValue(catalogKey, value) : display(value);
 }
 
 /** A value for a message: strings quoted and cut short, data by size, containers by count. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Audited, Finding, FolderPlists, FolderSiblings, UserLookup } from '../audit/audit.js';
+import { inForceElsewhere, ManagedValues, type AuditContext, type Audited, type Finding, type FolderPlists, type FolderSiblings, type ManagedFile, type UserLookup } from '../audit/audit.js';
 import type { User } from '../fleet/model.js';
 import { countFinding, summarize, type AuditSummary } from '../format/findings.js';
 import { SortedSpool } from './spool.js';
@@ -152,7 +152,7 @@ export interface UsersReply {
 
 export type WorkerMessage =
   | { type: 'need'; id: number; names: string[] }
-  | { type: 'done'; id: number; findings: string; summary: AuditSummary; audited: Audited[]; hosts: Uint8Array; users: Uint8Array; archives: string[]; incomplete: FolderPlists[] };
+  | { type: 'done'; id: number; findings: string; summary: AuditSummary; audited: Audited[]; hosts: Uint8Array; users: Uint8Array; archives: string[]; incomplete: FolderPlists[]; managed: ManagedFile[] };
 
 /**
  * Names (hosts, host/user pairs) written as UTF-8, each after its length in bytes (LEB128: a zip entry's
@@ -213,6 +213,13 @@ export class DistinctNames {
   }
 
   count(): number {
+    let count = 0;
+    for (const _ of this.names()) count++;
+    return count;
+  }
+
+  /** Each name once. */
+  *names(): Generator<string> {
     this.addChunk(this.pending.take());
     const names = new Set<string>();
     for (const chunk of this.chunks) {
@@ -224,10 +231,12 @@ export class DistinctNames {
           size += (byte & 0x7f) * 2 ** shift;
           if (byte < 0x80) break;
         }
-        names.add(bytes.toString('utf8', at, (at += size)));
+        const name = bytes.toString('utf8', at, (at += size));
+        if (names.has(name)) continue;
+        names.add(name);
+        yield name;
       }
     }
-    return names.size;
   }
 }
 
@@ -253,6 +262,7 @@ export class Tally {
   readonly listAudited: boolean;
   /** Folders that hold one of Messenger's plists but not the other (so far). */
   readonly siblings: FolderSiblings;
+  readonly managed = new ManagedValues();
   constructor(listAudited: boolean, siblings: FolderSiblings, spoolLimit?: number) {
     this.listAudited = listAudited;
     this.siblings = siblings;
@@ -264,16 +274,17 @@ export class Tally {
     return this.summary.files;
   }
 
-  add(result: { findings: readonly Finding[]; audited: Audited }, host: string | null, user: string | null, withSiblings = true): void {
+  add(result: { findings: readonly Finding[]; audited: Audited; managed?: ManagedFile }, host: string | null, user: string | null, withSiblings = true): void {
     this.summary.files++;
     this.found(result.findings);
+    if (result.managed) this.managed.add(result.managed);
     if (withSiblings) this.siblings.add(result.audited.file, host, user, result.audited.domain);
     if (this.listAudited) this.audited.push(result.audited);
     if (host) this.hosts.add(host);
     if (user) this.users.add(`${host}/${user}`);
   }
 
-  found(findings: readonly Finding[]): void {
+  found(findings: Iterable<Finding>): void {
     for (const f of findings) {
       countFinding(this.summary, f);
       this.findings.push(f);
@@ -292,9 +303,26 @@ export class Tally {
     this.findings.pushRun(lines);
   }
 
-  /** The report's summary, its names counted. */
+  /** The summary of what was found, its names counted. */
   summarize(): AuditSummary {
     return { ...this.summary, hosts: this.hosts.count(), users: this.users.count() };
+  }
+
+  /**
+   * The report's summary and findings: without those about a user's own file that
+   * a file of Managed Preferences of the same Mac makes moot (inForceElsewhere), when the pull had any.
+   */
+  report(context: AuditContext): { summary: AuditSummary; findings: Iterable<Finding> } {
+    if (this.managed.size === 0) return { summary: this.summarize(), findings: this.findings };
+    const users = function* (names: Iterable<string>) {
+      for (const name of names) yield { host: name.slice(0, name.indexOf('/')), user: name.slice(name.indexOf('/') + 1) };
+    };
+    this.found(this.managed.againstUsers(users(this.users.names()), context));
+    const summary = this.summarize();
+    const { findings, managed } = this;
+    const kept = (f: Finding) => !inForceElsewhere(f, managed);
+    for (const f of findings) if (!kept(f)) countFinding(summary, f, -1);
+    return { summary, findings: { *[Symbol.iterator]() { for (const f of findings) if (kept(f)) yield f; } } };
   }
 
   [Symbol.dispose](): void {
@@ -400,6 +428,7 @@ export async function auditInThreads(setup: AuditSetup, root: string, arg: strin
           }
           tally.foundRun(message.findings, message.summary);
           for (const found of message.incomplete) tally.siblings.merge(found);
+          for (const file of message.managed) tally.managed.add(file);
           for (const a of message.audited) tally.audited.push(a);
           tally.hosts.addChunk(message.hosts);
           tally.users.addChunk(message.users);

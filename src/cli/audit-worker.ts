@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { auditPulled, domainOf, FolderSiblings, type AuditContext, type Audited, type Finding } from '../audit/audit.js';
+import { auditPulled, domainOf, FolderSiblings, type AuditContext, type Audited, type Finding, type ManagedFile } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { usersByMacName } from '../directory/directory.js';
 import { checkFleet } from '../fleet/check.js';
@@ -53,6 +53,7 @@ function eachFile(batch: Batch, visit: (file: Listed) => void, aside: Aside): vo
 function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void, context: AuditContext, aside: Aside): void {
   const findings: Finding[] = [];
   const audited: Audited[] = [];
+  const managed: ManagedFile[] = [];
   let count = 0;
   const zip = batch.zipFd !== undefined ? new ZipEntries(batch.zipFd) : undefined;
   files(({ rel, domain, record }) => {
@@ -61,13 +62,14 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     count++;
     append(findings, result.findings);
     if (setup.listAudited) audited.push(result.audited);
+    if (result.managed) managed.push(result.managed);
     siblings.add(file.file, file.host, file.user, file.domain);
     if (file.host) hosts.add(file.host);
     if (file.user) users.add(`${file.host}/${file.user}`);
   });
   append(findings, aside.findings);
   const summary = summarize(count, findings, 0, 0);
-  post({ type: 'done', id: batch.id, findings: sortedLines(findings, byPathAndLine), summary, audited, hosts: hosts.take(), users: users.take(), archives: aside.archives, incomplete: siblings.take() });
+  post({ type: 'done', id: batch.id, findings: sortedLines(findings, byPathAndLine), summary, audited, hosts: hosts.take(), users: users.take(), archives: aside.archives, incomplete: siblings.take(), managed });
 }
 
 parentPort!.on('message', (message: Batch | UsersReply) => {

@@ -125,9 +125,9 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     io.stderr(`mdmgen: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  for (const found of siblings.take()) tally.missed(missingPlists(found, siblings.missing(found), context));
-  const summary = tally.summarize();
-  const report = { summary, findings: tally.findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
+  for (const found of siblings.take()) tally.missed(missingPlists(found, siblings.missing(found), context, tally.managed));
+  const { summary, findings } = tally.report(context);
+  const report = { summary, findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   await writeFindings(io.stdout, options.format, report, { color });
   return failsAt(summary, options.failOn) ? EXIT.findings : EXIT.ok;

@@ -42,9 +42,10 @@ export function summarize(files: number, findings: Iterable<Finding>, hosts: num
 
 const COUNTED = { error: 'errors', warning: 'warnings', info: 'infos' } as const;
 
-export function countFinding(summary: AuditSummary, f: Finding): void {
-  summary[COUNTED[f.severity]]++;
-  if (f.code === 'audit/unreadable') summary.unreadable++;
+/** Counts a finding in a summary, or with `by` -1 takes it out again. */
+export function countFinding(summary: AuditSummary, f: Finding, by = 1): void {
+  summary[COUNTED[f.severity]] += by;
+  if (f.code === 'audit/unreadable') summary.unreadable += by;
 }
 
 export function findingCount(summary: AuditSummary): number {

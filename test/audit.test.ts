@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { auditPulled } from '../src/audit/audit.js';
 import { loadCatalog } from '../src/catalog/catalog.js';
+import { checkFleet } from '../src/fleet/check.js';
 import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled } from '../src/cli/pulled.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { BIN, exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
@@ -137,6 +139,24 @@ test('with the files of Managed Preferences pulled too, a forced key is judged w
     ['MAC-0217/Library/Managed Preferences/JGarcia/com.microsoft.Messenger.plist', 'JGarcia', 'DisallowSave', 'audit/missing-key', 'error'],
     ['MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'jgarcia', 'DisallowSave', 'audit/value-mismatch', 'error'],
   ]);
+});
+
+test('a file of Managed Preferences is kept by what its forced keys hold, in a few hundred bytes however large their values', () => {
+  const catalog = loadCatalog();
+  const { fleet, source } = checkFleet(EXAMPLE, readFileSync(EXAMPLE), catalog);
+  const context = { fleet: fleet!, source: source!, catalog, usersByName: new Map() };
+  const file = 'pull/MAC-0600/Library/Managed Preferences/com.microsoft.Messenger.plist';
+  const huge = writeBinaryPlist({ DisallowSave: Array.from({ length: 100_000 }, (_, i) => `value ${i}`) });
+  const result = auditPulled({ file, host: 'MAC-0600', user: null, domain: 'com.microsoft.Messenger', bytes: Buffer.from(huge) }, context);
+  assert.deepEqual(result.findings.map((f) => [f.key, f.code, f.actual]), [['DisallowSave', 'audit/type-mismatch', '[100000 items] (array)']]);
+  assert.ok(huge.length > 1_000_000 && result.managed!.held.length < 300, `${result.managed!.held.length} characters`);
+  const small = auditPulled({ file, host: 'MAC-0600', user: null, domain: 'com.microsoft.Messenger', bytes: Buffer.from(writeBinaryPlist({ DisallowSave: true })) }, context);
+  assert.deepEqual(JSON.parse(small.managed!.held), [['DisallowSave', 'boolean:true', 'true', null]]);
+  // A finding shows such a value cut short too, in the user's own file as in a file of Managed Preferences.
+  const server = auditPulled({ file: 'pull/MAC-0600/Users/kolsen/Library/Preferences/Microsoft/com.microsoft.MessengerDaemon.plist', host: 'MAC-0600', user: 'kolsen', domain: 'com.microsoft.MessengerDaemon', bytes: Buffer.from(writeBinaryPlist({ RTCServerAddress: 'x'.repeat(1_000_000) })) }, context);
+  const mismatch = server.findings.find((f) => f.key === 'RTCServerAddress')!;
+  assert.equal(mismatch.actual, JSON.stringify(`${'x'.repeat(77)}...`));
+  assert.ok(mismatch.message.length < 200, mismatch.message.slice(0, 200));
 });
 
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {

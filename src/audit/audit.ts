@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describeValue, type Catalog } from '../catalog/catalog.js';
 import { atLeast, CODES, type Code, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { suggest } from '../diagnostics/suggest.js';
@@ -168,7 +169,7 @@ function checkFile(pulled: PulledFile, domain: string, context: AuditContext, kn
     if (managed && setting.manage !== 'forced') continue;
     const present = Object.hasOwn(values, key);
     const actual = values[key]!;
-    if (held && present) held.push([key, valueKey(actual), describe(catalog, domain, key, actual), read.keyLines.get(key) ?? null]);
+    if (held && present) held.push([key, valueId(actual), describe(catalog, domain, key, actual), read.keyLines.get(key) ?? null]);
     // Most keys match: the strings a finding needs are only made for one that does not.
     if (present && typeName(actual) === typeName(setting.value) && sameValue(actual, setting.value)) continue;
     const show = (value: PlistValue) => describe(catalog, domain, key, value);
@@ -268,8 +269,8 @@ export class ManagedValues {
         for (const [key, value, shown, line] of this.held(host, null, domain)?.values() ?? []) {
           const setting = policy.get(domain)?.get(key);
           const base = context.fleet.base.get(domain)?.get(key);
-          if (!setting || setting.manage !== 'forced' || setting.template || valueKey(setting.value) === value) continue;
-          if (base?.manage === 'forced' && valueKey(base.value) === valueKey(setting.value)) continue;
+          if (!setting || setting.manage !== 'forced' || setting.template || valueId(setting.value) === value) continue;
+          if (base?.manage === 'forced' && valueId(base.value) === valueId(setting.value)) continue;
           if (this.held(host, who, domain)?.has(key)) continue;
           const expected = describe(context.catalog, domain, key, setting.value);
           yield {
@@ -303,7 +304,7 @@ export class ManagedValues {
 /** A Mac's files of Managed Preferences, as ManagedValues keeps them. */
 type Mac = [computerFolder: string | null, ...files: [user: string | null, domain: number, held: number][]];
 
-/** A forced key a file of Managed Preferences holds: its name, its value as valueKey writes it and as a finding shows it, its line (XML). */
+/** A forced key a file of Managed Preferences holds: its name, its value as valueId writes it and as a finding shows it, its line (XML). */
 type HeldKey = [key: string, value: string, shown: string, line: number | null];
 
 /** Users as a Mac names them: the folder in Managed Preferences and the home folder may differ in case. */
@@ -324,7 +325,15 @@ function policyOf(fleet: Fleet, known: User | undefined): Policy {
 
 const userNamed = (context: AuditContext, user: string | null) => (user !== null ? context.usersByName.get(user) : undefined);
 
-/** A value as one string with its type, compared as sameValue compares (an integer's 4 and 4n are one). */
+/**
+ * A value as one string with its type, compared as sameValue compares (an integer's 4 and 4n are one); its
+ * SHA-256 when long, as a file of Managed Preferences may hold megabytes as a key's value.
+ */
+function valueId(value: PlistValue): string {
+  const key = valueKey(value);
+  return key.length <= 256 ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
+}
+
 function valueKey(value: PlistValue): string {
   if (value instanceof Real) return `real:${value.value}`;
   if (value instanceof Date) return `date:${value.getTime()}`;
@@ -481,10 +490,10 @@ function sameValue(a: PlistValue, b: PlistValue): boolean {
   return a === b;
 }
 
-/** A value as the admin wrote it: `tls (4)` for a key the catalogue describes. */
+/** A value as the admin wrote it: `tls (4)` for a key the catalogue names the numbers of; any other as display shows it, cut short. */
 function describe(catalog: Catalog, domain: string, key: string, value: PlistValue): string {
   const catalogKey = catalog.get(domain)?.keys.get(key);
-  return catalogKey ? describeValue(catalogKey, value) : display(value);
+  return catalogKey && typeof value === 'number' ? describeValue(catalogKey, value) : display(value);
 }
 
 /** A value for a message: strings quoted and cut short, data by size, containers by count. */

@@ -132,7 +132,8 @@ test('with the files of Managed Preferences pulled too, a forced key is judged w
   assert.deepEqual([conflict.host, conflict.group, conflict.expected, conflict.actual, conflict.line], ['MAC-0102', 'Engineering', 'false', 'true', 4]);
   assert.equal(conflict.message, 'DisallowSave is true in the computer\'s Managed Preferences, over asmith\'s own file; asmith\'s policy forces false');
   assert.match(readFileSync(EXAMPLE, 'utf8').split('\n')[conflict.policy!.line - 1]!, /^ {8}DisallowSave: false/, 'the line of the group that forces it');
-  assert.deepEqual(report.summary, { files: 11, unreadable: 0, hosts: 4, users: 5, errors: 2, warnings: 0, infos: 1 });
+  // jgarcia of MAC-0217 is one user, whose folders differ in case.
+  assert.deepEqual(report.summary, { files: 11, unreadable: 0, hosts: 4, users: 4, errors: 2, warnings: 0, infos: 1 });
   // A file there that does not hold the key leaves it to the user's own file.
   writeFileSync(join(pull, 'MAC-0217', 'Library', 'Managed Preferences', 'JGarcia', 'com.microsoft.Messenger.plist'), managedPlist(true).replace('DisallowSave', 'HideTimeStamp'));
   assert.deepEqual(shown(auditJson(EXAMPLE, join(pull, 'MAC-0217')).report).filter(([, , key]) => key === 'DisallowSave'), [

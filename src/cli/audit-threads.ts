@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { inForceElsewhere, ManagedValues, type AuditContext, type Audited, type Finding, type FolderPlists, type FolderSiblings, type ManagedFile, type UserLookup } from '../audit/audit.js';
 import type { User } from '../fleet/model.js';
+import { macNameKey } from '../directory/names.js';
 import { countFinding, summarize, type AuditSummary } from '../format/findings.js';
 import { SortedSpool } from './spool.js';
 import { zipDomain, type DomainOf, type ZipArchive, type ZipRecord } from './pulled.js';
@@ -240,6 +241,9 @@ export class DistinctNames {
   }
 }
 
+/** A user of a Mac, counted once however the folders that name them differ in case (Users/JGarcia, Managed Preferences/jgarcia). */
+export const macUser = (host: string | null, user: string) => `${host}/${macNameKey(user)}`;
+
 /** Appends one by one: spread into push, each item is an argument on the stack, and a pull can give more than it holds. */
 export function append<T>(to: T[], items: readonly T[]): void {
   for (const item of items) to.push(item);
@@ -281,7 +285,7 @@ export class Tally {
     if (withSiblings) this.siblings.add(result.audited.file, host, user, result.audited.domain);
     if (this.listAudited) this.audited.push(result.audited);
     if (host) this.hosts.add(host);
-    if (user) this.users.add(`${host}/${user}`);
+    if (user) this.users.add(macUser(host, user));
   }
 
   found(findings: Iterable<Finding>): void {

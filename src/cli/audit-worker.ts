@@ -4,7 +4,7 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { usersByMacName } from '../directory/directory.js';
 import { checkFleet } from '../fleet/check.js';
 import { summarize } from '../format/findings.js';
-import { append, byPathAndLine, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
+import { append, byPathAndLine, macUser, NameBytes, type AuditSetup, type Batch, type UsersReply, type WorkerMessage } from './audit-threads.js';
 import { sortedLines } from './spool.js';
 import { isArchive, readPulled, unlistedFinding, walkFiles, whoFrom, ZipEntries, type ZipRecord } from './pulled.js';
 
@@ -65,7 +65,7 @@ function auditBatch(batch: Batch, files: (visit: (file: Listed) => void) => void
     if (result.managed) managed.push(result.managed);
     siblings.add(file.file, file.host, file.user, file.domain);
     if (file.host) hosts.add(file.host);
-    if (file.user) users.add(`${file.host}/${file.user}`);
+    if (file.user) users.add(macUser(file.host, file.user));
   });
   append(findings, aside.findings);
   const summary = summarize(count, findings, 0, 0);

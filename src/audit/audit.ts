@@ -252,18 +252,17 @@ export class ManagedValues {
   }
 
   /**
-   * The computer's files of Managed Preferences judged for each user of the Mac (host/user names) against
+   * The computer's files of Managed Preferences judged for each user of the Mac (each once) against
    * the user's own policy, where it forces another value than the base policy (against which the file
    * itself was audited) and no file of the user's own there holds the key.
    */
   *againstUsers(users: Iterable<{ host: string; user: string }>, context: AuditContext): Generator<Finding> {
-    const seen = new Set<string>();
-    for (const { host, user } of users) {
-      const known = context.usersByName.get(user);
+    for (const { host, user: name } of users) {
+      const known = context.usersByName.get(name);
       const folder = known && this.mac(host)?.[0];
-      const who = macNameKey(user);
-      if (!folder || seen.has(`${host}\0${who}`)) continue;
-      seen.add(`${host}\0${who}`);
+      if (!folder) continue;
+      // Named as the directory names them: the folders of the pull may differ in case.
+      const [user, who] = [known.name, macNameKey(name)];
       const policy = policyOf(context.fleet, known);
       for (const domain of this.domains.keys()) {
         for (const [key, value, shown, line] of this.held(host, null, domain)?.values() ?? []) {
@@ -306,9 +305,6 @@ type Mac = [computerFolder: string | null, ...files: [user: string | null, domai
 
 /** A forced key a file of Managed Preferences holds: its name, its value as valueId writes it and as a finding shows it, its line (XML). */
 type HeldKey = [key: string, value: string, shown: string, line: number | null];
-
-/** Users as a Mac names them: the folder in Managed Preferences and the home folder may differ in case. */
-const managedId = (host: string, user: string | null, domain: string) => `${host}\0${user === null ? '' : macNameKey(user)}\0${domain}`;
 
 /** The codes that judge a user's own file against a forced key. */
 const JUDGED: ReadonlySet<Code> = new Set(['audit/missing-key', 'audit/value-mismatch', 'audit/type-mismatch']);
@@ -409,7 +405,7 @@ export class FolderSiblings {
  * A finding for each plist that is not in a folder beside its siblings while the user's policy forces keys
  * in it to values other than Messenger's defaults: gone from the Mac, those keys fall back to the defaults
  * (DisallowSave off). Keys set once are the user's to change, a forced default holds without the file, and
- * so does a key that a file of Managed Preferences of the Mac holds with the policy's value.
+ * a key that a file of Managed Preferences of the Mac holds is judged there.
  */
 export function missingPlists(found: FolderPlists, missing: readonly string[], context: AuditContext, managed = new ManagedValues()): Finding[] {
   const known = userNamed(context, found.user);

@@ -313,8 +313,9 @@ export class Tally {
   }
 
   /**
-   * The report's summary and findings: without those about a user's own file that
-   * a file of Managed Preferences of the same Mac makes moot (inForceElsewhere), when the pull had any.
+   * The report's summary and findings. Where the pull held files of Managed Preferences, the computer's are
+   * judged for each user of their Mac, and the findings about a user's own file on keys held there
+   * (inForceElsewhere) are left out, and out of the counts.
    */
   report(context: AuditContext): { summary: AuditSummary; findings: Iterable<Finding> } {
     if (this.managed.size === 0) return { summary: this.summarize(), findings: this.findings };

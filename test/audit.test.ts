@@ -41,7 +41,7 @@ test('the example pulls: one finding of each kind, finding by finding, in the JS
   const { code, report } = auditJson(EXAMPLE, PULLED);
   assert.equal(code, 1);
   assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
-  assert.deepEqual(report.summary, { files: 13, unreadable: 1, hosts: 7, users: 7, errors: 5, warnings: 1, infos: 1 });
+  assert.deepEqual(report.summary, { files: 17, unreadable: 1, hosts: 8, users: 8, errors: 5, warnings: 1, infos: 1 });
   assert.deepEqual(report.findings.map((f) => [f.code, f.severity, f.host, f.user, f.group, f.domain, f.key, f.expected, f.actual]), [
     ['audit/value-mismatch', 'info', 'MAC-0102', 'asmith', 'Engineering', 'com.microsoft.Messenger', 'HideTimeStamp', 'false', 'true'],
     ['audit/value-mismatch', 'error', 'MAC-0217', 'jgarcia', 'Legal', 'com.microsoft.Messenger', 'DisallowSave', 'true', 'false'],
@@ -187,7 +187,7 @@ test('a plist named on the command line is audited by its domain; a PATH that gi
   assert.deepEqual(noPlists.map((f) => [f.file, f.severity, f.domain, f.host]), [[empty, 'error', null, null], [other, 'error', null, null], [archive, 'error', null, null]]);
   assert.match(noPlists[1]!.message, /com\.example\.other\.plist is not <domain>\.plist for a domain fleet\.yaml or the catalogue knows/);
   assert.match(noPlists[0]!.message, /no <domain>\.plist of a domain fleet\.yaml or the catalogue knows is in .*MAC-0999/);
-  assert.equal(nothing.report.summary.files, 13, 'the PATH that has plists is audited as before');
+  assert.equal(nothing.report.summary.files, 17, 'the PATH that has plists is audited as before');
 
   const stylish = mdmgen(['audit', EXAMPLE, empty]);
   assert.equal(stylish.code, 1, 'an empty pull does not pass as compliant');
@@ -250,7 +250,7 @@ test('archives inside a pulled folder are audited too, threads or not; a broken 
   const runs = ['0', '2'].map((threads) => mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }));
   assert.equal(runs[1]!.stdout, runs[0]!.stdout, 'threads give the same report');
   const { summary, findings } = JSON.parse(runs[0]!.stdout) as JsonReport;
-  assert.equal(summary.files, 300 + 2 * 13);
+  assert.equal(summary.files, 300 + 2 * 17);
   const inArchive = (name: string) => findings.filter((f) => f.file.startsWith(`pull/${name}!/`));
   assert.equal(inArchive('day-1.zip').length, fromExample);
   assert.equal(inArchive('exports/week-47/pulls.tar.gz').length, fromExample);
@@ -433,7 +433,7 @@ test('an archive of a pull replaced, after it was listed, by a link or a FIFO, o
     assert.equal(await read(`link.${kind}`, IN_PULL), 'cannot read it (ELOOP)');
     assert.equal(await read(`fifo.${kind}`, IN_PULL), 'not a regular file', 'refused at once, never waiting for a writer');
     assert.equal(await read(`gone.${kind}`, IN_PULL), 'cannot read it (ENOENT)');
-    assert.equal(await read(`link.${kind}`, AS_GIVEN), 13, 'a PATH the admin gives is followed');
+    assert.equal(await read(`link.${kind}`, AS_GIVEN), 17, 'a PATH the admin gives is followed');
   }
 });
 
@@ -466,7 +466,7 @@ open(sys.argv[1], 'wb').write(plistlib.dumps({'DisallowSave': True, '\\x1b[2J\\x
 test('stylish groups by host and user; csv, junit and sarif carry the same findings and parse in other tools', () => {
   const stylish = mdmgen(['audit', EXAMPLE, PULLED]).stdout;
   assert.match(stylish, /^MAC-0217 \/ jgarcia \(Legal\)\n {2}.*com\.microsoft\.Messenger\.plist:7 {2}error {2}DisallowSave is false; the policy forces true {2}audit\/value-mismatch$/m);
-  assert.match(stylish, /7 findings \(5 errors, 1 warning, 1 info\) in 13 plists from 7 hosts and 7 users; 1 unreadable\n$/);
+  assert.match(stylish, /7 findings \(5 errors, 1 warning, 1 info\) in 17 plists from 8 hosts and 8 users; 1 unreadable\n$/);
 
   const csvText = mdmgen(['audit', EXAMPLE, PULLED, '--format', 'csv']).stdout;
   const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,json,sys; print(json.dumps(list(csv.DictReader(sys.stdin))))'], { input: csvText }).toString()) as Record<string, string>[];
@@ -476,7 +476,7 @@ test('stylish groups by host and user; csv, junit and sarif carry the same findi
 
   const junit = mdmgen(['audit', EXAMPLE, PULLED, '--format', 'junit']).stdout;
   const parsed = JSON.parse(execFileSync('python3', ['-c', 'import json,sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(json.dumps([[c.get("name"), len(c.findall("failure"))] for c in r.iter("testcase")]))'], { input: junit }).toString()) as [string, number][];
-  assert.equal(parsed.length, 14, 'one test case per audited plist, and one for the missing one');
+  assert.equal(parsed.length, 18, 'one test case per audited plist, and one for the missing one');
   assert.equal(parsed.filter(([, failures]) => failures > 0).length, 5);
 
   const sarif = JSON.parse(mdmgen(['audit', EXAMPLE, PULLED, '--format', 'sarif']).stdout) as { version: string; runs: { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[] }[] };

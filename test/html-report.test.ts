@@ -32,11 +32,11 @@ const rows = () => page.$$eval('#findings tbody tr', (trs) => trs.filter((tr) =>
 
 test('a person sees the summary, compliance per group and per setting, and every finding', async () => {
   const cards = await page.$$eval('.card', (els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
-  assert.deepEqual(cards, ['13 plists audited', '7 Macs', '7 users', '5 errors', '1 warning', '1 info', 'Not compliant overall']);
+  assert.deepEqual(cards, ['17 plists audited', '8 Macs', '8 users', '5 errors', '1 warning', '1 info', 'Not compliant overall']);
   const groups = await page.$$eval('#chart-groups > div', (els) => els.map((e) => (e as HTMLElement).innerText.trim()).filter(Boolean));
-  assert.deepEqual(groups, ['Engineering', '100% (4/4)', 'Legal', '50% (3/6)', 'base policy', '50% (2/4)']);
+  assert.deepEqual(groups, ['Engineering', '100% (8/8)', 'Legal', '50% (3/6)', 'base policy', '50% (2/4)']);
   const settings = await page.$$eval('#chart-settings > div', (els) => els.map((e) => (e as HTMLElement).innerText.trim()).filter(Boolean));
-  assert.deepEqual(settings, ['com.microsoft.Messenger: DisallowSave', '66.7% (4/6)', 'com.microsoft.MessengerDaemon: RTCTransport', '85.7% (6/7)']);
+  assert.deepEqual(settings, ['com.microsoft.Messenger: DisallowSave', '75% (6/8)', 'com.microsoft.MessengerDaemon: RTCTransport', '88.9% (8/9)']);
   assert.equal((await rows()).length, 7);
   assert.equal(await page.textContent('#shown'), '7');
   assert.deepEqual(requests.filter((u) => !u.startsWith('file://')), [], 'no network request');

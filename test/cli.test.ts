@@ -50,6 +50,19 @@ test('validate --format json: one object on stdout, even for a broken file', () 
     message: 'unknown key "AutoldleDelay" in com.microsoft.MessengerDaemon; did you mean "AutoIdleDelay"?',
     keyPath: 'preferences["com.microsoft.MessengerDaemon"].AutoldleDelay',
   });
+  assert.equal(mdmgen(['validate', fleet, '-f', 'json']).stdout, run.stdout, '-f is --format, as in ESLint');
+});
+
+test('-f is --format for audit and inspect too', () => {
+  const pulled = join(ROOT, 'examples', 'pulled', 'MAC-0217');
+  const long = mdmgen(['audit', EXAMPLE, pulled, '--format', 'csv']);
+  assert.equal(long.code, 1, long.stderr);
+  assert.match(long.stdout, /^file,host,user,/);
+  assert.equal(mdmgen(['audit', '-f', 'csv', EXAMPLE, pulled]).stdout, long.stdout);
+  const plist = join(pulled, 'Users', 'jgarcia', 'Library', 'Preferences', 'Microsoft', 'com.microsoft.Messenger.plist');
+  const yaml = mdmgen(['inspect', plist, '--format', 'yaml']);
+  assert.match(yaml.stdout, /^format: xml\ncontent:\n/);
+  assert.equal(mdmgen(['inspect', '-f', 'yaml', plist]).stdout, yaml.stdout);
 });
 
 test('--fail-on warning: exit 1, and build writes nothing', () => {

@@ -10,6 +10,8 @@ const { Command, CommanderError, Option } = createRequire(import.meta.url)('comm
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const failOn = () => new Option('--fail-on <severity>', 'exit 1 when a diagnostic at or above this severity remains').choices(['error', 'warning', 'info']).default('error');
+// -f as ESLint and Spectral spell it, for the same report formats.
+const findingsFormat = () => new Option('-f, --format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish');
 
 export function createProgram(io: Io, setExit: (code: number) => void): commander.Command {
   const program = new Command('mdmgen')
@@ -30,7 +32,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
   program.command('validate')
     .description('check FLEET and print its diagnostics; writes nothing')
     .argument('<fleet>', 'the fleet.yaml policy file')
-    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish'))
+    .addOption(findingsFormat())
     .addOption(failOn())
     .action(async (fleet: string, options) => setExit(await (await import('./commands.js')).validate(io, fleet, options)));
 
@@ -38,7 +40,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
     .description('check plists pulled from Macs (files, folders, .zip, .tar.gz and .tar) against the policy')
     .argument('<fleet>', 'the fleet.yaml policy file')
     .argument('<paths...>', 'pulled plists: files, folders or archives')
-    .addOption(new Option('--format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish'))
+    .addOption(findingsFormat())
     .addOption(failOn())
     .action(async (fleet: string, paths: string[], options) => setExit(await (await import('./audit.js')).audit(io, fleet, paths, options)));
 
@@ -51,7 +53,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): commande
   program.command('inspect')
     .description('print any plist or profile (XML, binary or signed) as data')
     .argument('<file>', 'a plist or .mobileconfig (- for standard input)')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'yaml']).default('json'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'yaml']).default('json'))
     .action(async (file: string, options) => setExit(await (await import('./inspect.js')).inspect(io, file, options)));
 
   program.command('init')

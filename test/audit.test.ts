@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { auditPulled } from '../src/audit/audit.js';
+import { auditPulled, ManagedValues } from '../src/audit/audit.js';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { checkFleet } from '../src/fleet/check.js';
 import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled } from '../src/cli/pulled.js';
@@ -158,6 +158,24 @@ test('a file of Managed Preferences is kept by what its forced keys hold, in a f
   const mismatch = server.findings.find((f) => f.key === 'RTCServerAddress')!;
   assert.equal(mismatch.actual, JSON.stringify(`${'x'.repeat(77)}...`));
   assert.ok(mismatch.message.length < 200, mismatch.message.slice(0, 200));
+});
+
+test('a host of the pull with any number of users in Managed Preferences: each user\'s file is found, however the files of two hosts interleave', () => {
+  // A pull is untrusted: one host may hold 20,000 user folders there, and an archive may alternate between hosts
+  // (the first version wrote a host's record again at each file: 8,000 users took 22.7 s, 20,000 would take minutes).
+  const managed = new ManagedValues();
+  const held = JSON.stringify([['DisallowSave', 'boolean:true', 'true', null]]);
+  for (let i = 0; i < 20_000; i++) {
+    for (const host of ['MAC-A', 'MAC-B']) {
+      if (host === 'MAC-B' && i % 2) continue;
+      managed.add({ file: `pull/${host}/Library/Managed Preferences/User${i}/com.microsoft.Messenger.plist`, host, user: `User${i}`, domain: 'com.microsoft.Messenger', held });
+    }
+  }
+  managed.add({ file: 'pull/MAC-C/Library/Managed Preferences/com.microsoft.Messenger.plist', host: 'MAC-C', user: null, domain: 'com.microsoft.Messenger', held });
+  const holds = (host: string, user: string | null) => managed.holds(host, user, 'com.microsoft.Messenger', 'DisallowSave');
+  assert.deepEqual([holds('MAC-A', 'user19999'), holds('MAC-A', 'USER0'), holds('MAC-B', 'user2'), holds('MAC-B', 'user3'), holds('MAC-A', 'user20000')], [true, true, true, false, false]);
+  assert.deepEqual([holds('MAC-C', 'anyone'), holds('MAC-C', null), holds('MAC-A', null), managed.holds('MAC-A', 'user1', 'com.microsoft.Messenger', 'HideTimeStamp')], [true, true, false, false]);
+  assert.equal(managed.size, 3);
 });
 
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {

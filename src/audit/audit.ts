@@ -213,11 +213,11 @@ const MANAGED = /(?:^|[/\\])Managed Preferences[/\\]/;
  */
 export class ManagedValues {
   /**
-   * Per Mac (host name), one JSON string: [the computer's folder there, or null, then [user, domain, held]
-   * for each file], users as macNameKey makes them, domains and helds as indexes. 300,000 files of 100,000
-   * Macs took 101 MB as a Map of one id and object a file, and take 29 MB this way.
+   * Per Mac (host name): its files there, as JSON of a Mac's folder and [file, held] pairs while they are
+   * few, as a Mac once they are many (a pull may give one host any number of users). 300,000 files of
+   * 100,000 Macs took 101 MB as a Map of one id and object a file, and 65 MB as a Map of one id a file.
    */
-  private readonly macs = new Map<string, string>();
+  private readonly macs = new Map<string, string | Mac>();
   private readonly domains = new Map<string, number>();
   /** Each distinct `held` once, parsed: the users of a group hold the same forced values. */
   private readonly helds: Map<string, HeldKey>[] = [];
@@ -237,18 +237,17 @@ export class ManagedValues {
     }
     let domainAt = this.domains.get(domain);
     if (domainAt === undefined) this.domains.set(domain, (domainAt = this.domains.size));
-    const [folder, ...files] = this.mac(host) ?? [null];
-    // The folder there and the home folder may differ in case: users are compared as a Mac compares names.
-    const who = user === null ? null : macNameKey(user);
-    const others = files.filter(([u, d]) => u !== who || d !== domainAt);
-    const mac: Mac = [who === null ? file.slice(0, file.length - domain.length - '.plist'.length) : folder, ...others, [who, domainAt, heldAt]];
-    if (!this.macs.has(host)) this.macs.set(host, '');
+    const mac = this.mac(host) ?? { folder: null, files: new Map() };
+    if (user === null) mac.folder = file.slice(0, file.length - domain.length - '.plist'.length);
+    mac.files.set(fileId(user, domainAt), heldAt);
+    if (mac.files.size > FEW_FILES) this.macs.set(host, mac);
+    else if (!this.macs.has(host)) this.macs.set(host, '');
     this.last = { host, mac, changed: true };
   }
 
   /** Whether a file of Managed Preferences of the Mac holds the key for the user: theirs, or the computer's. */
   holds(host: string, user: string | null, domain: string, key: string): boolean {
-    return (user !== null && this.held(host, macNameKey(user), domain)?.has(key) === true) || this.held(host, null, domain)?.has(key) === true;
+    return (user !== null && this.held(host, user, domain)?.has(key) === true) || this.held(host, null, domain)?.has(key) === true;
   }
 
   /**
@@ -259,10 +258,10 @@ export class ManagedValues {
   *againstUsers(users: Iterable<{ host: string; user: string }>, context: AuditContext): Generator<Finding> {
     for (const { host, user: name } of users) {
       const known = context.usersByName.get(name);
-      const folder = known && this.mac(host)?.[0];
+      const folder = known && this.mac(host)?.folder;
       if (!folder) continue;
       // Named as the directory names them: the folders of the pull may differ in case.
-      const [user, who] = [known.name, macNameKey(name)];
+      const user = known.name;
       const policy = policyOf(context.fleet, known);
       for (const domain of this.domains.keys()) {
         for (const [key, value, shown, line] of this.held(host, null, domain)?.values() ?? []) {
@@ -270,7 +269,7 @@ export class ManagedValues {
           const base = context.fleet.base.get(domain)?.get(key);
           if (!setting || setting.manage !== 'forced' || setting.template || valueId(setting.value) === value) continue;
           if (base?.manage === 'forced' && valueId(base.value) === valueId(setting.value)) continue;
-          if (this.held(host, who, domain)?.has(key)) continue;
+          if (this.held(host, name, domain)?.has(key)) continue;
           const expected = describe(context.catalog, domain, key, setting.value);
           yield {
             code: 'audit/value-mismatch', severity: 'error', file: `${folder}${domain}.plist`, host, user, group: groupOf(context.fleet, known)?.name ?? null, domain, key, expected, actual: shown,
@@ -282,26 +281,42 @@ export class ManagedValues {
     }
   }
 
+  /** A Mac's files there; one of few is kept as JSON again when another Mac's are asked for. */
   private mac(host: string): Mac | undefined {
     if (this.last?.host !== host) {
-      if (this.last?.changed) this.macs.set(this.last.host, JSON.stringify(this.last.mac));
-      const json = this.macs.get(host);
-      this.last = { host, mac: json === undefined ? undefined : (JSON.parse(json) as Mac), changed: false };
+      const { last } = this;
+      if (last?.changed && last.mac!.files.size <= FEW_FILES) this.macs.set(last.host, JSON.stringify([last.mac!.folder, ...last.mac!.files]));
+      const kept = this.macs.get(host);
+      const mac = typeof kept !== 'string' ? kept : kept === '' ? undefined : fromJson(kept);
+      this.last = { host, mac, changed: false };
     }
     return this.last.mac;
   }
 
-  /** The forced keys a file of Managed Preferences of the Mac holds: the user's (by macNameKey), or the computer's (null). */
-  private held(host: string, who: string | null, domain: string): Map<string, HeldKey> | undefined {
-    const [, ...files] = this.mac(host) ?? [null];
+  /** The forced keys a file of Managed Preferences of the Mac holds: the user's, or the computer's (null). */
+  private held(host: string, user: string | null, domain: string): Map<string, HeldKey> | undefined {
     const domainAt = this.domains.get(domain);
-    const found = files.find(([u, d]) => u === who && d === domainAt);
-    return found && this.helds[found[2]];
+    const heldAt = domainAt === undefined ? undefined : this.mac(host)?.files.get(fileId(user, domainAt));
+    return heldAt === undefined ? undefined : this.helds[heldAt];
   }
 }
 
-/** A Mac's files of Managed Preferences, as ManagedValues keeps them. */
-type Mac = [computerFolder: string | null, ...files: [user: string | null, domain: number, held: number][]];
+/** A Mac's files of Managed Preferences: the computer's folder there, and each file's held forced keys (an index), by fileId. */
+interface Mac {
+  folder: string | null;
+  files: Map<string, number>;
+}
+
+/** Beyond this many files there, a Mac is kept as it is rather than as JSON, which would be written again at each file. */
+const FEW_FILES = 32;
+
+/** A file by user and domain (an index). The folder there and the home folder may differ in case: users compare as a Mac compares names. */
+const fileId = (user: string | null, domainAt: number) => `${user === null ? '' : macNameKey(user)}/${domainAt}`;
+
+function fromJson(json: string): Mac {
+  const [folder, ...files] = JSON.parse(json) as [string | null, ...[string, number][]];
+  return { folder, files: new Map(files) };
+}
 
 /** A forced key a file of Managed Preferences holds: its name, its value as valueId writes it and as a finding shows it, its line (XML). */
 type HeldKey = [key: string, value: string, shown: string, line: number | null];

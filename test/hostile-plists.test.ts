@@ -119,6 +119,9 @@ const cases: Case[] = [
   { name: 'F56 <integer>-9223372036854775809', bytes: Buffer.from(XML('<integer>-9223372036854775809</integer>')), expect: unreadable(/outside the 64-bit range/) },
   { name: 'F56 <real>nan', bytes: Buffer.from(XML('<real>nan</real>')), expect: unreadable(/is not a finite number/) },
   { name: 'F56 <date>2024-13-40', bytes: Buffer.from(XML('<date>2024-13-40T00:00:00Z</date>')), expect: unreadable(/is not a date/) },
+  ...([['0076-09-26T17:06:41Z', -59_745_538_399_000], ['0000-01-01T00:00:00Z', -62_167_219_200_000], ['9999-12-31T23:59:59Z', 253_402_300_799_000]] as const)
+    .map(([text, ms]) => ({ name: `F56 <date>${text} is that year, not 19xx`, bytes: Buffer.from(XML(`<date>${text}</date>`)), expect: (v: unknown) => assert.equal((v as Date).getTime(), ms) })),
+  { name: 'F56 <date>0100-02-29, a day that year did not have', bytes: Buffer.from(XML('<date>0100-02-29T00:00:00Z</date>')), expect: unreadable(/is not a date/) },
   { name: 'F56 <data>@@@@', bytes: Buffer.from(XML('<data>@@@@</data>')), expect: unreadable(/is not base64/) },
   { name: 'F57 <array> nested 5,000 deep', bytes: Buffer.from(XML(`${'<array>'.repeat(5000)}${'</array>'.repeat(5000)}`)), expect: unreadable(/nesting deeper than 512 levels/) },
 ];

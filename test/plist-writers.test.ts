@@ -50,8 +50,8 @@ for (const [name, write] of [['XML', writeXmlPlist], ['binary', writeBinaryPlist
   });
 
   test(`${name} writer: refuses what a plist cannot hold, without echoing the value`, () => {
-    // XML cannot carry U+0001; neither format can carry a lone surrogate.
-    const strings = name === 'XML' ? [{ secret: 'S3cr3t-SENTINEL\u0001' }] : [];
+    // XML cannot carry U+0001, nor a year of five digits; neither format can carry a lone surrogate.
+    const strings = name === 'XML' ? [{ secret: 'S3cr3t-SENTINEL\u0001' }, { d: new Date(Date.UTC(10000, 0, 1)) }] : [];
     for (const bad of [...strings, { secret: 'S3cr3t-SENTINEL\ud800' }, { n: 1.5 }, { r: new Real(Number.NaN) }, { d: new Date(Number.NaN) }]) {
       assert.throws(() => write(bad as unknown as PlistValue), (error: Error) => !error.message.includes('SENTINEL'));
     }

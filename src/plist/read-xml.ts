@@ -309,7 +309,7 @@ class XmlReader {
       case 'date': {
         const t = text.trim();
         const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(t);
-        const date = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+        const date = m ? utcDate(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : undefined;
         if (!m || !date || date.getUTCDate() !== +m[3]! || date.getUTCMonth() !== +m[2]! - 1 || +m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) {
           this.fail(`<date>${t.slice(0, 30)}</date> is not a date`, at);
         }
@@ -352,4 +352,11 @@ function knownTag(text: string, start: number, end: number): string | undefined 
 
 function isLetter(code: number): boolean {
   return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** Date.UTC takes the years 0 to 99 for 1900 to 1999; setUTCFullYear takes every year as it is. */
+function utcDate(year: number, month: number, day: number, hours: number, minutes: number, seconds: number): Date {
+  const date = new Date(Date.UTC(2000, 0, 1, hours, minutes, seconds));
+  date.setUTCFullYear(year, month, day);
+  return date;
 }

@@ -109,5 +109,7 @@ function real(value: number, path: Path): string {
 function date(value: Date, path: Path): string {
   const time = value.getTime();
   if (!Number.isFinite(time) || time % 1000 !== 0) throw new TypeError(`date at ${where(path)} is invalid or has fractions of a second`);
+  // A plist's <date> has four digits of year; toISOString gives ±YYYYYY beyond them.
+  if (value.getUTCFullYear() < 0 || value.getUTCFullYear() > 9999) throw new TypeError(`date at ${where(path)} is outside the years 0000 to 9999`);
   return value.toISOString().replace('.000Z', 'Z');
 }

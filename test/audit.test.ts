@@ -681,9 +681,9 @@ test('a plist reached by two PATHs (one given twice, one inside another, a link 
   assert.equal(auditJson(EXAMPLE, mac, join(PULLED, 'MAC-0218')).report.summary.files, 4);
 });
 
-test('a zip of pulls is read entry by entry: stored and deflated entries are audited; a lying size, encryption, an unknown method or a bad local header is audit/unreadable, and the run goes on', () => {
+test('a zip of pulls is read entry by entry: stored and deflated entries are audited; a lying size, encryption, an unknown method, a bad local header or damaged data is audit/unreadable, and the run goes on', () => {
   const dir = tempDir();
-  const hosts = ['stored', 'deflated', 'bomb', 'encrypted', 'bzip2', 'badheader'];
+  const hosts = ['stored', 'deflated', 'bomb', 'encrypted', 'bzip2', 'badheader', 'damaged'];
   const entry = (host: string) => `${host}/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist`;
   const zipPath = join(dir, 'pulls.zip');
   execFileSync('python3', ['-c', `
@@ -693,7 +693,7 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
     for host in sys.argv[3:]:
         name = host + '/Users/u/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'
         body = b'<' * (1 << 20) if host == 'bomb' else data
-        z.writestr(zipfile.ZipInfo(name, (2001, 1, 1, 0, 0, 0)), body, zipfile.ZIP_STORED if host == 'stored' else zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo(name, (2001, 1, 1, 0, 0, 0)), body, zipfile.ZIP_STORED if host in ('stored', 'damaged') else zipfile.ZIP_DEFLATED)
 `, DEVIANT, zipPath, ...hosts]);
   // Each central directory record (APPNOTE 4.3.12) is patched to lie in one way.
   const zip = readFileSync(zipPath);
@@ -703,17 +703,20 @@ with zipfile.ZipFile(sys.argv[2], 'w') as z:
     if (host === 'encrypted') zip.writeUInt16LE(zip.readUInt16LE(at + 8) | 1, at + 8);
     if (host === 'bzip2') zip.writeUInt16LE(12, at + 10);
     if (host === 'badheader') zip.writeUInt32LE(zip.readUInt32LE(at + 42) + 1, at + 42);
+    // Its stored data damaged in place, so that it still reads as a plist, one that complies.
+    if (host === 'damaged') zip.write('<true/> ', zip.indexOf('<false/>', zip.readUInt32LE(at + 42)), 'latin1');
   }
   writeFileSync(zipPath, zip);
   const { code, report } = auditLonePlists(EXAMPLE, zipPath);
   assert.equal(code, 1);
-  assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable }, { files: 6, unreadable: 4 });
+  assert.deepEqual({ files: report.summary.files, unreadable: report.summary.unreadable }, { files: 7, unreadable: 5 });
   const byHost = new Map(report.findings.map((f) => [f.host, f]));
   for (const host of ['stored', 'deflated']) assert.deepEqual([byHost.get(host)?.code, byHost.get(host)?.key], ['audit/value-mismatch', 'DisallowSave'], host);
   assert.match(byHost.get('bomb')!.message, /cannot be extracted/);
   assert.match(byHost.get('encrypted')!.message, /cannot be extracted \(it is encrypted\)/);
   assert.match(byHost.get('bzip2')!.message, /unsupported compression method 12/);
   assert.match(byHost.get('badheader')!.message, /no local file header where the directory says/);
+  assert.match(byHost.get('damaged')!.message, /cannot be extracted \(its CRC-32 does not match: the archive is damaged\)/);
   assert.ok(report.findings.every((f) => f.file === `${zipPath}!/${entry(f.host!)}`));
 
   // A zip written as a stream, as uploads often are: the local header leaves the sizes to a descriptor after the data.

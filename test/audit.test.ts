@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { auditPulled, ManagedValues } from '../src/audit/audit.js';
+import { auditFile, auditPulled, inForceElsewhere, ManagedValues, type Finding } from '../src/audit/audit.js';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { checkFleet } from '../src/fleet/check.js';
 import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled } from '../src/cli/pulled.js';
+import { Real } from '../src/plist/value.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { BIN, exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
 
@@ -140,6 +141,46 @@ test('with the files of Managed Preferences pulled too, a forced key is judged w
     ['MAC-0217/Library/Managed Preferences/JGarcia/com.microsoft.Messenger.plist', 'JGarcia', 'DisallowSave', 'audit/missing-key', 'error'],
     ['MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'jgarcia', 'DisallowSave', 'audit/value-mismatch', 'error'],
   ]);
+});
+
+test('auditFile (the library): values compared whole, by type and content; a key the policy leaves alone stored with a type Messenger does not read; findings in line order', () => {
+  const catalog = loadCatalog();
+  const yaml = [
+    'mdmgen: 1', 'organization: { name: Example Corp, identifier: com.example.im }', 'preferences:',
+    '  com.microsoft.Messenger: { DisallowSave: true }',
+    '  com.example.Tool: { Ratio: 1.5, Servers: [a.example.com, b.example.com], Limits: { calls: 1, chats: 2 }, Same: [x, { y: 1 }] }', '',
+  ].join('\n');
+  const { fleet, source } = checkFleet('fleet.yaml', Buffer.from(yaml), catalog);
+  const context = { fleet: fleet!, source: source!, catalog, usersByName: new Map() };
+  const pulled = (bytes: Buffer) => ({ file: 'MAC-1/Users/jo/x.plist', host: 'MAC-1', user: 'jo', bytes });
+  // Each a part of what the policy has: a loose comparison (rounded reals, the shorter array or dictionary) passes
+  // them. A binary plist has no lines: its findings come in the policy's order.
+  const tool = auditFile(pulled(Buffer.from(writeBinaryPlist({ Ratio: new Real(1.7), Servers: ['a.example.com'], Limits: { calls: 1 }, Same: ['x', { y: 1 }] }))), 'com.example.Tool', context);
+  assert.deepEqual(tool.map((f) => [f.key, f.code, f.expected, f.actual]), [
+    ['Ratio', 'audit/value-mismatch', '1.5', '1.7'],
+    ['Servers', 'audit/value-mismatch', '[2 items]', '[1 item]'],
+    ['Limits', 'audit/value-mismatch', '{2 keys}', '{1 key}'],
+  ]);
+  const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<dict>\n${body}</dict>\n</plist>\n`);
+  const messenger = auditFile(pulled(xml('\t<key>HideTimeStamp</key>\n\t<string>YES</string>\n\t<key>DisallowSav</key>\n\t<true/>\n\t<key>DisallowSave</key>\n\t<false/>\n')), 'com.microsoft.Messenger', context);
+  assert.deepEqual(messenger.map((f) => [f.line, f.key, f.code, f.severity]), [
+    [4, 'HideTimeStamp', 'audit/type-mismatch', 'warning'],
+    [6, 'DisallowSav', 'audit/unknown-key', 'warning'],
+    [8, 'DisallowSave', 'audit/value-mismatch', 'error'],
+  ]);
+  assert.equal(messenger[0]!.message, 'HideTimeStamp is a string "YES", but Messenger reads a boolean (defaults write without -bool stores a string)');
+});
+
+test('a key held in a file of Managed Preferences spares the user\'s own file its errors about that key, not its infos', () => {
+  const managed = new ManagedValues();
+  managed.add({ file: 'pull/MAC-1/Library/Managed Preferences/com.microsoft.Messenger.plist', host: 'MAC-1', user: null, domain: 'com.microsoft.Messenger', held: JSON.stringify([['DisallowSave', 'boolean:true', 'true', null]]) });
+  const finding = (severity: Finding['severity'], key = 'DisallowSave', file = 'pull/MAC-1/Users/jo/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'): Finding => ({
+    code: 'audit/value-mismatch', severity, message: '', file, host: 'MAC-1', user: 'jo', group: null, domain: 'com.microsoft.Messenger', key, expected: 'true', actual: 'false', policy: null,
+  });
+  assert.equal(inForceElsewhere(finding('error'), managed), true);
+  assert.equal(inForceElsewhere(finding('info'), managed), false, 'a Set-Once value is the user\'s own file\'s');
+  assert.equal(inForceElsewhere(finding('error', 'HideTimeStamp'), managed), false, 'a key no such file holds');
+  assert.equal(inForceElsewhere(finding('error', 'DisallowSave', 'pull/MAC-1/Library/Managed Preferences/jo/com.microsoft.Messenger.plist'), managed), false, 'a file of Managed Preferences is judged itself');
 });
 
 test('a file of Managed Preferences is kept by what its forced keys hold, in a few hundred bytes however large their values', () => {

@@ -507,13 +507,15 @@ function describe(catalog: Catalog, domain: string, key: string, value: PlistVal
   return catalogKey && typeof value === 'number' ? describeValue(catalogKey, value) : display(value);
 }
 
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** A value for a message: strings quoted and cut short, data by size, containers by count. */
 export function display(value: PlistValue): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (value instanceof Real) return String(value.value);
   if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  if (Array.isArray(value)) return `[${value.length} items]`;
-  if (isDict(value)) return `{${Object.keys(value).length} keys}`;
+  if (Array.isArray(value)) return `[${count(value.length, 'item')}]`;
+  if (isDict(value)) return `{${count(Object.keys(value).length, 'key')}}`;
   return String(value);
 }

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { auditFile, auditPulled, inForceElsewhere, ManagedValues, type Finding } from '../src/audit/audit.js';
+import { auditFile, auditPulled, domainOf, inForceElsewhere, ManagedValues, type Finding } from '../src/audit/audit.js';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { checkFleet } from '../src/fleet/check.js';
-import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled } from '../src/cli/pulled.js';
+import { ArchiveError, AS_GIVEN, IN_PULL, pulledFiles, readPulled, whoFrom } from '../src/cli/pulled.js';
 import { Real } from '../src/plist/value.js';
 import { writeBinaryPlist } from '../src/plist/write-binary.js';
 import { BIN, exampleCopy, listTree, mdmgen, ROOT, snapshotTree, tempDir } from './helpers/helpers.js';
@@ -217,6 +217,39 @@ test('a host of the pull with any number of users in Managed Preferences: each u
   assert.deepEqual([holds('MAC-A', 'user19999'), holds('MAC-A', 'USER0'), holds('MAC-B', 'user2'), holds('MAC-B', 'user3'), holds('MAC-A', 'user20000')], [true, true, true, false, false]);
   assert.deepEqual([holds('MAC-C', 'anyone'), holds('MAC-C', null), holds('MAC-A', null), managed.holds('MAC-A', 'user1', 'com.microsoft.Messenger', 'HideTimeStamp')], [true, true, false, false]);
   assert.equal(managed.size, 3);
+});
+
+test('host and user from the path, in each layout a pull has', () => {
+  const cases: [string, string | null, string | null, string | null][] = [
+    ['MAC-1/Users/jo/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', null, 'MAC-1', 'jo'],
+    ['exports/2026-11/MAC-1/Users/jo/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', null, 'MAC-1', 'jo'],
+    ['MAC-1/jo/com.microsoft.Messenger.plist', null, 'MAC-1', 'jo'],
+    ['MAC-1//Users/jo/com.microsoft.Messenger.plist', null, 'MAC-1', 'jo'],
+    ['Users/jo/Library/Preferences/Microsoft/com.microsoft.Messenger.plist', 'MAC-1', 'MAC-1', 'jo'],
+    ['MAC-1/Users/com.microsoft.Messenger.plist', null, 'MAC-1', 'Users'],
+    ['MAC-1/Library/Managed Preferences/jo/com.microsoft.Messenger.plist', null, 'MAC-1', 'jo'],
+    ['MAC-1/Library/Managed Preferences/com.microsoft.Messenger.plist', null, 'MAC-1', null],
+    ['Library/Managed Preferences/com.microsoft.Messenger.plist', 'MAC-1', 'MAC-1', null],
+    ['jo/com.microsoft.Messenger.plist', 'Managed Preferences', null, 'jo'],
+    ['com.microsoft.Messenger.plist', null, null, null],
+  ];
+  for (const [path, top, host, user] of cases) assert.deepEqual(whoFrom(path, top), { host, user }, path);
+});
+
+test('which pulled files are audited: <domain>.plist of the catalogue, of the base policy or of a group\'s, not under ByHost/', () => {
+  const catalog = loadCatalog();
+  const yaml = `${'mdmgen: 1\norganization: { name: Example Corp, identifier: com.example.im }\n'}preferences:\n  com.example.Base: { A: 1 }\ngroups:\n  Sales:\n    preferences:\n      com.example.Sales: { B: 2 }\n`;
+  const { fleet, source } = checkFleet('fleet.yaml', Buffer.from(yaml), catalog);
+  const context = { fleet: fleet!, source: source!, catalog, usersByName: new Map() };
+  const cases: [string, string | undefined][] = [
+    ['MAC-1/jo/com.microsoft.Messenger.plist', 'com.microsoft.Messenger'],
+    ['MAC-1/jo/com.example.Base.plist', 'com.example.Base'],
+    ['MAC-1/jo/com.example.Sales.plist', 'com.example.Sales'],
+    ['MAC-1/jo/com.example.Other.plist', undefined],
+    ['MAC-1/Users/jo/Library/Preferences/ByHost/com.microsoft.Messenger.plist', undefined],
+    ['MAC-1/jo/com.microsoft.Messenger.plist.bak', undefined],
+  ];
+  for (const [path, domain] of cases) assert.equal(domainOf(path, context), domain, path);
 });
 
 test('a PATH that is one Mac\'s own folder names the host of the plists under its Users/', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import type { Finding } from '../src/audit/audit.js';
-import { findingsFormatters, summarize, writeFindings, type AuditReport } from '../src/format/findings.js';
+import { failsAt, findingsFormatters, summarize, writeFindings, type AuditReport } from '../src/format/findings.js';
 import { escapeBeyondC0 } from '../src/format/terminal.js';
 
 const finding = (i: number, extra: Partial<Finding> = {}): Finding => ({
@@ -69,4 +69,27 @@ test('junit: a file name or message with tabs, newlines, CRs and controls comes 
   const text = [...findingsFormatters.junit(report([odd]), { color: false })].join('');
   const parsed = JSON.parse(execFileSync('python3', ['-c', 'import json,sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.buffer.read()); c=next(r.iter("testcase")); f=c.find("failure"); print(json.dumps([c.get("name"), f.get("message"), f.text]))'], { input: text }).toString()) as string[];
   assert.deepEqual(parsed, ['pulls/MAC\t1\r\n/x\ufffd.plist', 'line one\r\nline\ttwo \ufffd', 'audit/value-mismatch: line one\r\nline\ttwo \ufffd\nexpected: true\nactual: false']);
+});
+
+test('csv: Python\'s csv module reads every cell back as written, but cells a spreadsheet would run as a formula, which start with \'', () => {
+  const odd = finding(1, { message: 'a "quoted", two-line\r\nmessage', host: '=HYPERLINK("http://x")', user: '@SUM(A1)', group: '+1', key: '-1', actual: '\tx', expected: '\rx' });
+  const text = [...findingsFormatters.csv(report([odd]), { color: false })].join('');
+  const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,io,json,sys; print(json.dumps(list(csv.reader(io.StringIO(sys.stdin.read(), newline="")))))'], { input: text }).toString()) as string[][];
+  assert.equal(rows.length, 2);
+  const cells = Object.fromEntries(rows[0]!.map((column, i) => [column, rows[1]![i]]));
+  assert.deepEqual(cells, {
+    file: odd.file, host: '\'=HYPERLINK("http://x")', user: '\'@SUM(A1)', group: '\'+1', domain: 'com.microsoft.Messenger', key: '\'-1',
+    code: 'audit/value-mismatch', severity: 'error', expected: '\'\rx', actual: '\'\tx', message: 'a "quoted", two-line\r\nmessage', line: '7',
+  });
+});
+
+test('--fail-on: the exit is 1 for findings at or above the severity asked for', () => {
+  const summary = (errors: number, warnings: number, infos: number) => ({ files: 1, unreadable: 0, hosts: 1, users: 1, errors, warnings, infos });
+  const table: [ReturnType<typeof summary>, boolean, boolean, boolean][] = [
+    [summary(0, 0, 0), false, false, false],
+    [summary(0, 0, 1), false, false, true],
+    [summary(0, 1, 0), false, true, true],
+    [summary(1, 0, 0), true, true, true],
+  ];
+  for (const [s, error, warning, info] of table) assert.deepEqual([failsAt(s, 'error'), failsAt(s, 'warning'), failsAt(s, 'info')], [error, warning, info], JSON.stringify(s));
 });

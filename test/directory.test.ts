@@ -253,6 +253,12 @@ test('secrets: the sentinel appears only in the payloads that need it, never in 
   assert.match(good.stderr, /2 profiles hold an iChat password in clear text \(a signed profile is not encrypted\): profiles\/users\/anna\.mobileconfig, profiles\/users\/jdoe\.mobileconfig/);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; containsSecret?: boolean }[] };
   assert.deepEqual(manifest.artifacts.filter((a) => a.containsSecret).map((a) => a.path), ['profiles/users/anna.mobileconfig', 'profiles/users/jdoe.mobileconfig']);
+  // A UUID hashed from a password would let whoever holds the manifest test guesses against it: the UUIDs are
+  // the same whatever the password.
+  const other = join(tempDir(), 'out');
+  assert.equal(mdmgen(['build', fleet, '-o', other], { env: { ...env, JABBER_PW: 'another password' } }).code, 0);
+  const uuids = (o: string) => (JSON.parse(readFileSync(join(o, 'manifest.json'), 'utf8')) as { artifacts: { path: string; uuid?: string }[] }).artifacts.map((a) => [a.path, a.uuid]);
+  assert.deepEqual(uuids(other), uuids(out));
 
   const holding: string[] = [];
   for (const f of listTree(dir)) {

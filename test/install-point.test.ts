@@ -61,20 +61,34 @@ test('the scripts pass sh -n and shellcheck', () => {
   }
 });
 
+/**
+ * A `chflags` (macOS's, which Linux lacks) that records how it was called, first on PATH: the scripts' locking
+ * and unlocking is seen, not only their owner and mode. Returns the environment and the log.
+ */
+function recordedChflags(): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+  const bin = tempDir('mdmgen-bin-');
+  const log = join(bin, 'calls.log');
+  writeFileSync(join(bin, 'chflags'), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
+  return { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
 test('install-preferences.sh installs a group\'s plists into a HOME, locks com.microsoft.Messenger.plist, and is safe to run twice', { skip: process.getuid?.() !== 0 && 'locking needs root, as on a Mac' }, () => {
   const home = tempDir('mdmgen-home-');
   chmodSync(home, 0o755);
-  const run = () => spawnSync('sh', [join(ip, 'install-preferences.sh'), 'Engineering', home], { encoding: 'utf8' });
+  const chflags = recordedChflags();
+  const run = () => spawnSync('sh', [join(ip, 'install-preferences.sh'), 'Engineering', home], { encoding: 'utf8', env: chflags.env });
+  const locked = join(home, 'Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
   for (let i = 0; i < 2; i++) {
     const result = run();
     assert.equal(result.status, 0, result.stderr);
-    const locked = join(home, 'Library/Preferences/Microsoft/com.microsoft.Messenger.plist');
     assert.ok(readFileSync(locked).equals(readFileSync(join(ip, 'Preferences/groups/Engineering/com.microsoft.Messenger.plist'))));
     assert.equal(statSync(locked).mode & 0o777, 0o444, 'read-only');
     assert.equal(statSync(locked).uid, 0, 'owned by root');
     const daemon = join(home, 'Library/Preferences/Microsoft/com.microsoft.MessengerDaemon.plist');
     assert.ok(readFileSync(daemon).equals(readFileSync(join(ip, 'Preferences/groups/Engineering/com.microsoft.MessengerDaemon.plist'))));
   }
+  // Locked (uchg, so that the user cannot delete it either), and unlocked before the second run replaces it.
+  assert.deepEqual(chflags.calls(), [`uchg ${locked}`, `nouchg ${locked}`, `uchg ${locked}`]);
   const unknown = spawnSync('sh', [join(ip, 'install-preferences.sh'), 'Sales', home], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /no group "Sales"; the groups are: base Engineering Legal/);
@@ -96,13 +110,16 @@ test('uninstall.sh removes exactly what the guide\'s "Removing Messenger for Mac
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, 'x');
   }
-  const result = spawnSync('sh', [join(ip, 'uninstall.sh'), home], { encoding: 'utf8', env: { ...process.env, MESSENGER_APP: app } });
+  const chflags = recordedChflags();
+  const result = spawnSync('sh', [join(ip, 'uninstall.sh'), home], { encoding: 'utf8', env: { ...chflags.env, MESSENGER_APP: app } });
   assert.equal(result.status, 0, result.stderr);
   for (const file of listed) assert.ok(!existsSync(file), `${file} removed`);
   assert.ok(!existsSync(app), 'the program removed');
   for (const file of kept) assert.ok(existsSync(file), `${file} kept`);
   assert.ok(existsSync(prefs) && existsSync(data), 'the folders themselves stay');
   assert.match(result.stdout, /removed .*Microsoft Messenger User Cache/);
+  // What install-preferences.sh locked is unlocked first, or rm could not remove it on a Mac.
+  assert.ok(chflags.calls().includes(`-R nouchg ${join(prefs, 'com.microsoft.Messenger.plist')}`), chflags.calls().join('\n'));
 });
 
 test('zip archive: sorted entries, fixed dates, modes 0644 and 0755, no symlinks, SHA256SUMS inside, identical bytes on every build', () => {

@@ -170,7 +170,7 @@ test('warnings: the signer expires within 30 days, and a chain that does not rea
   assert.doesNotMatch(anchored.stderr, /incomplete-chain/, 'the trust anchor completes the chain');
 });
 
-test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain, expired signer, wrong keyUsage, unsigned, garbage', () => {
+test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain, expired or not yet valid signer, wrong keyUsage, forged issuers, an issuer that is no CA, unsigned, garbage', () => {
   const r = build(signing());
   const good = join(r.out, 'profiles/base.mobileconfig');
   const ok = mdmgen(['verify', good, '--ca', p('root.pem')]);
@@ -204,6 +204,9 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
   assert.ok(keyUsageAt > 0, 'the signer\'s keyUsage: critical, digitalSignature');
   signed[keyUsageAt + 9] = 0x05;
   writeFileSync(badKeyUsage, signed);
+  // openssl cms -sign takes one -certfile: a chain of two in one file.
+  const bundle = join(dir, 'notca-chain.pem');
+  writeFileSync(bundle, Buffer.concat([readFileSync(p('notca-issuer.pem')), readFileSync(p('int.pem'))]));
   // OpenSSL judges a keyUsage without digitalSignature only under its default S/MIME purpose; with
   // -purpose any it accepts it, which is why mdmgen checks keyUsage itself.
   const checks: [string, string[], NodeJS.ProcessEnv, number, RegExp][] = [
@@ -214,6 +217,12 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
     [opensslSign('enc.mobileconfig', p('enc.pem'), p('enc.key'), ['-certfile', p('int.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the signer's keyUsage does not allow digitalSignature/],
     [content, [], {}, 1, /INVALID: the profile is not signed/],
     [badKeyUsage, ['--ca', p('root.pem')], {}, 1, /the certificate "Profile Signer" has a malformed extension 2\.5\.29\.15/],
+    [good, ['--ca', p('root.pem')], at(-30), 1, /"Profile Signer" is not valid before/],
+    // A signer whose issuer bears the real intermediate's name, with the real intermediate (public) embedded.
+    [opensslSign('forgedint.mobileconfig', p('forgedleaf.pem'), p('forgedleaf.key'), ['-certfile', p('int.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the chain is incomplete: no certificate for the issuer of "Profile Signer"/],
+    // A root that bears the name of the CA given with --ca, but not its key.
+    [opensslSign('forgedroot.mobileconfig', p('forgedrootleaf.pem'), p('forgedrootleaf.key'), ['-certfile', p('forgedroot.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the chain ends at "Test Root CA", which is not a CA given with --ca/],
+    [opensslSign('notca.mobileconfig', p('notca-leaf.pem'), p('notca-leaf.key'), ['-certfile', bundle]), ['--ca', p('root.pem')], {}, 1, /INVALID: "Not A CA Issuer" issued a certificate of the chain but is not a CA/],
   ];
   for (const [file, args, env, code, expected] of checks) {
     const run = mdmgen(['verify', file, ...args], { env });

@@ -19,6 +19,9 @@ export function makePki(): Pki {
     '[ca]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign',
     '[leaf]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature',
     '[enc]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,keyEncipherment',
+    '[notca]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyCertSign',
+    // No key identifiers: nothing but the signature tells its issuer from another of the same name.
+    '[noids]', 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'authorityKeyIdentifier=none', 'subjectKeyIdentifier=none',
   ].join('\n'));
   const root = (name: string, cn: string, keyArgs: string[], days = '3650') =>
     run('req', '-x509', '-newkey', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', days, '-subj', `/CN=${cn}`,
@@ -35,6 +38,14 @@ export function makePki(): Pki {
   root('short', 'Short Lived CA', ['rsa:2048'], '60');
   root('ecroot', 'Test EC Root', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384']);
   issue('ecleaf', 'EC Profile Signer', 'ecroot', 'leaf', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+  // Forgeries: a CA named as the real intermediate, one named as the real root, each with its own signer;
+  // and a signer issued by a certificate that may sign certificates (keyUsage) but is no CA (basicConstraints).
+  root('forgedint', 'Test Intermediate CA', ['rsa:2048']);
+  issue('forgedleaf', 'Profile Signer', 'forgedint', 'noids');
+  root('forgedroot', 'Test Root CA', ['rsa:2048']);
+  issue('forgedrootleaf', 'Profile Signer', 'forgedroot', 'leaf');
+  issue('notca-issuer', 'Not A CA Issuer', 'int', 'notca');
+  issue('notca-leaf', 'Profile Signer', 'notca-issuer', 'leaf');
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'notca.key', '-out', 'notca.pem', '-days', '365', '-subj', '/CN=Not A CA', '-addext', 'basicConstraints=critical,CA:FALSE');
   const passphrase = 'p12-S3cr3t-SENTINEL';
   run('pkcs12', '-export', '-in', 'leaf.pem', '-inkey', 'leaf.key', '-certfile', 'int.pem', '-out', 'leaf-aes.p12', '-passout', `pass:${passphrase}`);

@@ -169,8 +169,10 @@ test('hostile user names get safe, distinct file names inside the output folder'
     assert.doesNotMatch(f, /^(con|nul)\./i);
   }
   assert.deepEqual(readdirSync(join(out, '..')), ['out'], 'nothing written beside the output folder');
-  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { user?: string }[] };
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { user?: string; identifier?: string }[] };
   assert.deepEqual(manifest.artifacts.filter((a) => a.user !== undefined).map((a) => a.user).sort(), [...names].sort());
+  // The name is also the last label of the profile's PayloadIdentifier, a reverse-DNS name: no empty label, no trailing dot.
+  for (const { identifier } of manifest.artifacts) if (identifier) assert.match(identifier, /^[^.]+(\.[^.]+)+$/);
 
   const nul = mdmgen(['build', fleetWith(CSV_HEADER + 'ok,o@example.com,o@X.COM,\n"x\u0000y",x@example.com,x@X.COM,\n', 'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n')]);
   assert.equal(nul.code, 2);

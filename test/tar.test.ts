@@ -90,7 +90,7 @@ function patched(bytes: Buffer, at: number, fields: Record<number, Buffer | stri
 
 const octalSize = (size: number) => `${size.toString(8).padStart(11, '0')}\0`;
 
-test('tar: a size in GNU base-256, and a checksum summed as signed chars (old tars), are read', () => {
+test('tar: a size in GNU base-256, a checksum summed as signed chars, and a file of a V7 tar (type NUL, no magic) are read', () => {
   const { bytes, listed } = pythonTar('USTAR_FORMAT');
   const firstFile = 512; // after the folder's header
   const base256 = Buffer.alloc(12);
@@ -100,6 +100,7 @@ test('tar: a size in GNU base-256, and a checksum summed as signed chars (old ta
   const signed = readAll(patched(bytes, firstFile, { 60: Buffer.from([0xe9]) }, true), [bytes.length]);
   assert.deepEqual(signed.slice(1), listed.slice(1));
   assert.equal(signed[0]![0], `${listed[0]![0].slice(0, 58)}\ufffd${listed[0]![0].slice(59)}`);
+  assert.deepEqual(readAll(patched(bytes, firstFile, { 156: '\0', 257: Buffer.alloc(8) }), [bytes.length]), listed);
 });
 
 test('tar: a damaged header, a stream cut in the middle of an entry or a hostile pax header is a TarError with its byte offset', () => {

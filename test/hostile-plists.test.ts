@@ -39,6 +39,8 @@ function withTrailerByte(bytes: Buffer, index: number, value: number): Buffer {
 }
 const ascii = (s: string) => Buffer.concat([Buffer.from([0x50 | s.length]), Buffer.from(s, 'latin1')]);
 const dict1 = (k: number, v: number) => Buffer.from([0xd1, k, v]);
+/** A data object of `n` (15 to 255) bytes: marker, 1-byte size, then the bytes. */
+const data = (n: number) => Buffer.concat([Buffer.from([0x4f, 0x10, n]), Buffer.alloc(n, 0x61)]);
 const XML = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n${body}\n</plist>\n`;
 
 /** A chain of n single-element arrays, the last holding an empty dict. */
@@ -76,6 +78,11 @@ const cases: Case[] = [
   { name: 'E41 offsetSize 7, table truncated', bytes: withTrailerByte(bplist([dict1(1, 2), ascii('a'), ascii('b')]), 6, 7), expect: unreadable(/do not add up|lies outside/) },
   { name: 'E41 refSize 0', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { refSize: 0 }), expect: unreadable(/offset or reference size out of range/) },
   ...[0n, 2n ** 31n - 1n, 2n ** 63n, 2n ** 64n - 1n].map((n) => ({ name: `E41 numObjects ${n}`, bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { numObjects: n }), expect: unreadable(/trailer claims \d+ objects|do not add up/) })),
+  // CoreFoundation's widths: a reference names every object (256 objects need 2 bytes), an offset reaches the table.
+  { name: 'E41 255 objects, 1-byte references', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b'), ...Array.from({ length: 252 }, () => ascii(''))]), expect: (v) => assert.deepEqual({ ...(v as object) }, { a: 'b' }) },
+  { name: 'E41 256 objects, 1-byte references', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b'), ...Array.from({ length: 253 }, () => ascii(''))]), expect: unreadable(/reference size too small for the object count/) },
+  { name: 'E41 1-byte offsets, table at 255', bytes: bplist([dict1(1, 2), ascii('a'), data(239)], { offsetSize: 1 }), expect: (v) => assert.equal((v as Record<string, Uint8Array>).a!.length, 239) },
+  { name: 'E41 1-byte offsets, table at 256', bytes: bplist([dict1(1, 2), ascii('a'), data(240)], { offsetSize: 1 }), expect: unreadable(/offset size too small to reach the offset table/) },
   { name: 'E41 topObject beyond the objects', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { top: 3n }), expect: unreadable(/top object is not among the objects/) },
   { name: 'E41 trailing junk', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { trailing: Buffer.from('junk') }), expect: unreadable(/do not add up to the file's length/) },
   { name: 'E42 an offset below 8', bytes: bplist([dict1(1, 2), ascii('a'), ascii('b')], { offsets: [8, 4, 13] }), expect: unreadable(/object 1 lies outside the object area/) },

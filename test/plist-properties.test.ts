@@ -67,7 +67,8 @@ for (const [name, write, cr] of [['XML', writeXmlPlist, false], ['binary', write
 // must be the same. Where only one does, the difference must be a known one. mdmgen reads as CoreFoundation
 // does, which refuses text between elements, unknown tags and entities, two values in <plist>, a DOCTYPE cut
 // short by a '>' in a literal, object offsets outside the object area (even of objects nothing refers to),
-// integers beyond 64 bits and keys that are not strings, and reads a broken prolog (the XML declaration, the
+// references too narrow for the object count, offsets too narrow to reach the offset table, integers beyond
+// 64 bits and keys that are not strings, and reads a broken prolog (the XML declaration, the
 // DOCTYPE, <plist>'s attributes), ']]>' in text and base64 without its padding, which plistlib refuses.
 // CoreFoundation also reads NaN, an infinite <real>, <data> with what is not base64 skipped and the UIDs of
 // keyed archives; mdmgen calls them malformed, as the hostile-inputs catalogue allows (F56). Python's dates
@@ -79,6 +80,7 @@ const ONLY_MDMGEN_REFUSES = [
   /^a dictionary key that is not a string$/, /^<data> is not base64$/, /^unsupported object marker 0x(0f|8[0-9a-f])$/, /is not a plist value$/,
   /^malformed tag$/, /^a <plist> holds exactly one value$/, /^offset or reference size out of range$/, /^undefined entity /,
   /^malformed entity reference$/, /^real out of range$/, /^a real that is not a finite number$/, /^unsupported encoding /,
+  /^reference size too small for the object count$/, /^offset size too small to reach the offset table$/,
 ];
 
 test('mutated files judged by CPython\'s plistlib: the same values where both read them, and only known differences where one refuses', { timeout: 120_000 }, async () => {

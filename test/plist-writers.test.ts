@@ -58,6 +58,17 @@ for (const [name, write] of [['XML', writeXmlPlist], ['binary', writeBinaryPlist
   });
 }
 
+test('binary writer: references as wide as the object count needs, as CoreFoundation writes and reads them', async () => {
+  const { readBinaryPlist } = await import('../src/plist/read-binary.js');
+  // An array of n distinct integers is n + 1 objects; CoreFoundation refuses 256 objects with 1-byte references.
+  for (const [n, refSize] of [[254, 1], [255, 2], [65534, 2], [65535, 4]] as const) {
+    const items = Array.from({ length: n }, (_, i) => i + 1000);
+    const bytes = writeBinaryPlist(items);
+    assert.equal(bytes[bytes.length - 32 + 7], refSize, `${n + 1} objects`);
+    assert.deepEqual(readBinaryPlist(bytes).value, items);
+  }
+});
+
 test('XML writer uses Apple\'s layout: header, tabs, self-closing booleans', () => {
   const xml = writeXmlPlist({ On: true, Name: 'a&b' }).toString();
   assert.equal(xml, '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n\t<key>Name</key>\n\t<string>a&amp;b</string>\n\t<key>On</key>\n\t<true/>\n</dict>\n</plist>\n');

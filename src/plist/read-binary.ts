@@ -30,7 +30,10 @@ export function readBinaryPlist(bytes: Uint8Array): ReadResult {
   const count = Number(numObjects);
   const table = Number(tableOffset);
   if (table + count * offsetSize !== t) fail('the objects, offset table and trailer do not add up to the file\'s length', t + 24);
-  if (refSize < 8 && count > 2 ** (8 * refSize)) fail('reference size too small for the object count', t + 7);
+  // As CoreFoundation and swift-foundation check: a reference must be able to name every object, and an
+  // offset must be able to reach the offset table (so 256 objects need 2-byte references).
+  if (refSize < 8 && count >= 2 ** (8 * refSize)) fail('reference size too small for the object count', t + 7);
+  if (offsetSize < 8 && table >= 2 ** (8 * offsetSize)) fail('offset size too small to reach the offset table', t + 6);
 
   const offsets = new Array<number>(count);
   for (let i = 0; i < count; i++) {

@@ -53,8 +53,9 @@ export function writeBinaryPlist(root: PlistValue): Buffer {
   };
   flatten(root, '$');
 
-  // Pass 2: encode, now that the reference width is known.
-  const refSize = bytesFor(entries.length - 1);
+  // Pass 2: encode, now that the reference width is known. It holds the object count, as CoreFoundation
+  // writes it and its reader requires: 256 objects take 2-byte references, though 255 is the highest.
+  const refSize = bytesFor(entries.length);
   const objects = entries.map((entry) => {
     if ('bytes' in entry) return entry.bytes;
     const refs = Buffer.alloc(entry.refs.length * refSize);

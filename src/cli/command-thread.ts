@@ -51,6 +51,7 @@ function cleanUpWhenStopped(worker: Worker, outDir: string): void {
     process.exit(128 + signals[signal]);
   };
   for (const name of Object.keys(signals)) process.once(name, stop);
+  worker.postMessage(SIGNALS_WATCHED);
   worker.once('exit', () => {
     for (const name of Object.keys(signals)) process.removeListener(name, stop);
   });
@@ -63,6 +64,8 @@ export interface CommandMessage {
 
 /** Told to a command's thread when stdout's reader went away. */
 export const STDOUT_CLOSED = 'stdout-closed';
+/** Told to a command's thread once a Ctrl-C would clean up after the build it is about to write. */
+export const SIGNALS_WATCHED = 'signals-watched';
 
 export interface CommandData {
   argv: readonly string[];

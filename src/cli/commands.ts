@@ -95,7 +95,7 @@ async function buildLoaded(io: Io, file: string, options: BuildOptions, loaded: 
   report(problems);
   const outDir = resolve(io.cwd, options.output ?? join(dirname(file), 'build'));
   const bar = progress(io, 'user profiles', plan.users.length);
-  io.writing?.(outDir);
+  await io.writing?.(outDir);
   try {
     await writeOutputWith(outDir, async (stage) => {
       const manifest = new ManifestText(input, plan.artifacts);

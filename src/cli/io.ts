@@ -13,8 +13,11 @@ export interface Io {
   stderrIsTTY: boolean;
   /** The clock, for certificate validity only; nothing written depends on it. MDMGEN_NOW overrides it. */
   now: () => Date;
-  /** Told of the output folder a build is about to write, for whoever sees a Ctrl-C to clean up after it. */
-  writing?: (outDir: string) => void;
+  /**
+   * Told of the output folder a build is about to write, for whoever sees a Ctrl-C to clean up after it;
+   * the build writes nothing until the promise settles.
+   */
+  writing?: (outDir: string) => Promise<void>;
 }
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;

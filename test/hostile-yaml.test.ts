@@ -39,6 +39,7 @@ const cases: Case[] = [
   { name: '10 .nan', yaml: prefs('com.apple.iChat', '    X: .nan\n'), code: 'yaml/not-finite', at: [5, 8] },
   { name: '10 .inf', yaml: prefs('com.apple.iChat', '    X: -.inf\n'), code: 'yaml/not-finite', at: [5, 8] },
   { name: '11 control character', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\u0001"\n'), code: 'yaml/invalid-character', at: [5, 21] },
+  { name: '11 control character first', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "\\u0001S3cr3t-SENTINEL"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+0001 at character 1,/ },
   { name: '11 lone surrogate', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\ud800"\n'), code: 'yaml/invalid-character', at: [5, 21] },
   { name: '12 invalid UTF-8', yaml: Buffer.concat([Buffer.from(UTF8_PREFIX), Buffer.from([0xc3, 0x28]), Buffer.from('" } }\n')]), code: 'yaml/invalid-utf8', offset: Buffer.byteLength(UTF8_PREFIX) },
   { name: '13 two documents', yaml: `${HEADER}---\nmdmgen: 1\n`, code: 'yaml/multiple-documents', at: [3, 1] },
@@ -49,6 +50,7 @@ const cases: Case[] = [
   { name: '15 TLS for tls', yaml: prefs('com.microsoft.MessengerDaemon', '    RTCTransport: TLS\n'), code: 'pref/type', at: [5, 19], message: /not "TLS"; did you mean tls\?$/ },
   { name: '15 a number for a string field', yaml: 'mdmgen: 1\norganization: { name: 5, identifier: com.example.im }\n', code: 'schema/type', at: [2, 23] },
   { name: '16 1 MB string in a field with a pattern', yaml: `mdmgen: 1\norganization: { name: X, identifier: "${'a.'.repeat(500_000)}a" }\n`, code: 'schema/value', at: [2, 38], message: /more than 200/ },
+  { name: '17 a file of more than 8 MB', yaml: `${HEADER}${'# padding\n'.repeat(900_000)}`, code: 'yaml/too-large', message: /is 9000\d+ bytes; the limit is 8388608/ },
 ];
 
 for (const c of cases) {
@@ -66,6 +68,15 @@ for (const c of cases) {
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
   });
 }
+
+test('a YAML warning (an unknown tag, an unknown directive) is reported where it is, and the fleet still loads', () => {
+  const { diagnostics, fleet } = checkFleet('fleet.yaml', Buffer.from(`%FOO bar\n---\n${prefs('com.apple.iChat', '    X: !custom 1\n')}`));
+  assert.ok(fleet);
+  assert.deepEqual(diagnostics.filter((d) => d.code === 'yaml/warning').map((d) => [d.severity, d.line, d.column, d.message]), [
+    ['warning', 1, 1, 'Unknown directive %FOO'],
+    ['warning', 7, 8, 'Unresolved tag: !custom'],
+  ]);
+});
 
 test('through the CLI: exit 2, no stack trace, and the previous build stays byte-identical', { timeout: 120_000 }, () => {
   const dir = tempDir();

@@ -51,6 +51,8 @@ const cases: Case[] = [
   { name: '15 a number for a string field', yaml: 'mdmgen: 1\norganization: { name: 5, identifier: com.example.im }\n', code: 'schema/type', at: [2, 23] },
   { name: '16 1 MB string in a field with a pattern', yaml: `mdmgen: 1\norganization: { name: X, identifier: "${'a.'.repeat(500_000)}a" }\n`, code: 'schema/value', at: [2, 38], message: /more than 200/ },
   { name: '17 a file of more than 8 MB', yaml: `${HEADER}${'# padding\n'.repeat(900_000)}`, code: 'yaml/too-large', message: /is 9000\d+ bytes; the limit is 8388608/ },
+  { name: '18 a value merged in with <<, located where it is written', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    Template: &t { DisallowSave: "yes" }\ngroups:\n  Eng:\n    preferences:\n      com.microsoft.Messenger:\n        <<: *t\n`, code: 'pref/type', at: [5, 34] },
+  { name: '18 a typo in a group whose name holds "/" and "~"', yaml: `${HEADER}groups:\n  R&D/Labs~1:\n    descriptio: x\n`, code: 'schema/unknown-key', at: [5, 5], message: /in groups\["R&D\/Labs~1"\]; did you mean "description"/ },
 ];
 
 for (const c of cases) {

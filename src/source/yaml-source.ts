@@ -1,5 +1,5 @@
 import {
-  isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit,
+  isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit,
   type Document, type Node, type Pair
 } from 'yaml';
 import type { Code, Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
@@ -165,7 +165,7 @@ export function locate(source: YamlSource, keyPath: KeyPath, on: 'key' | 'value'
 function findPair(doc: Document.Parsed, items: Pair[], key: string): Pair | undefined {
   const own = items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
   if (own) return own;
-  for (const merge of items.filter((p) => isScalar(p.key) && p.key.value === '<<')) {
+  for (const merge of items.filter((p) => isMergeKey(p.key))) {
     const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
     for (const candidate of sources) {
       const target = resolveAlias(doc, candidate);
@@ -176,6 +176,12 @@ function findPair(doc: Document.Parsed, items: Pair[], key: string): Pair | unde
     }
   }
   return undefined;
+}
+
+/** A plain `<<` key, as the yaml package tells one: since its 2.6, the value it reads is Symbol('<<'), not the text. */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key) || (key.type !== undefined && key.type !== Scalar.PLAIN)) return false;
+  return key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<');
 }
 
 function resolveAlias(doc: Document.Parsed, node: unknown): unknown {

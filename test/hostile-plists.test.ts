@@ -104,6 +104,11 @@ const cases: Case[] = [
   { name: 'E49 a 16-byte integer within range reads exactly', bytes: bplist([Buffer.concat([Buffer.from([0x14]), Buffer.alloc(8), Buffer.from('ffffffffffffffff', 'hex')])]), expect: (v) => assert.equal(v, 2n ** 64n - 1n) },
   { name: 'E49 a 16-byte integer out of range', bytes: bplist([Buffer.concat([Buffer.from([0x14, 0x01]), Buffer.alloc(15)])]), expect: unreadable(/integer outside the 64-bit range/) },
   { name: 'E49 an integer of 32 bytes', bytes: bplist([Buffer.concat([Buffer.from([0x15]), Buffer.alloc(32)])]), expect: unreadable(/integer wider than 16 bytes/) },
+  ...[[0x22, 4, Number.NaN], [0x23, 8, Number.POSITIVE_INFINITY], [0x23, 8, Number.NaN]].map(([marker, size, x]) => {
+    const b = Buffer.alloc(1 + size!); b[0] = marker!; if (size === 4) b.writeFloatBE(x!, 1); else b.writeDoubleBE(x!, 1);
+    return { name: `E49 a ${size}-byte real ${x}`, bytes: bplist([b]), expect: unreadable(/a real that is not a finite number/) };
+  }),
+  { name: 'E49 a date marker 0x32', bytes: bplist([Buffer.concat([Buffer.from([0x32]), Buffer.alloc(8)])]), expect: unreadable(/a date is 8 bytes/) },
   { name: 'E49 a real of 1 byte', bytes: bplist([Buffer.from([0x20, 0x01])]), expect: unreadable(/a real is 4 or 8 bytes/) },
   ...[Number.NaN, Number.POSITIVE_INFINITY, 1e300].map((x) => { const b = Buffer.alloc(9); b[0] = 0x33; b.writeDoubleBE(x, 1); return { name: `E49 date ${x}`, bytes: bplist([b]), expect: unreadable(/a date out of range/) }; }),
   { name: 'E49 UID', bytes: bplist([Buffer.from([0x83, 0xff, 0xff, 0xff, 0xff])]), expect: unreadable(/unsupported object marker 0x83/) },
@@ -161,6 +166,15 @@ for (const c of cases) {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 }
+
+test('a key given twice: the first value is kept, as CoreFoundation keeps it, and the repeat is listed with its place', () => {
+  const binary = readPlist(bplist([Buffer.from([0xd2, 1, 1, 2, 3]), ascii('a'), ascii('b'), ascii('c')]));
+  assert.deepEqual({ ...(binary.value as object) }, { a: 'b' });
+  assert.deepEqual(binary.duplicateKeys, [{ path: ['a'] }]);
+  const xml = readPlist(Buffer.from(XML('<dict>\n<key>a</key><string>b</string>\n<key>a</key><string>c</string>\n</dict>')));
+  assert.deepEqual({ ...(xml.value as object) }, { a: 'b' });
+  assert.deepEqual(xml.duplicateKeys, [{ path: ['a'], line: 6 }]);
+});
 
 test('every case as a file on disk: one audit/unreadable finding each where it is malformed, and the run goes on', { timeout: 60_000 }, () => {
   const dir = tempDir();

@@ -127,6 +127,8 @@ const cases: Case[] = [
     .map(([name, xml]) => ({ name: `F55 ${name}`, bytes: Buffer.from(xml!), expect: unreadable(/./) })),
   ...[['a tag with a space before its name', XML('< string>a</string>')], ['a close tag that also self-closes', XML('<dict><key>a</key><string>b</string></dict/>')], ['a < inside a tag', XML('<string a="<">b</string>')], ['a slash inside a tag name', XML('<str/ing>b</string>')], ['an empty tag', XML('<>')]]
     .map(([name, xml]) => ({ name: `F55 ${name}`, bytes: Buffer.from(xml!), expect: unreadable(/malformed tag/) })),
+  { name: 'F55 processing instructions where an element may stand are passed over, as CoreFoundation and expat do', bytes: Buffer.from(`<?xml version="1.0"?>\n<?xml-stylesheet href="p.xsl"?>\n${XML('<dict><?editor x?><key>a</key><?editor y?><string>b</string></dict><?end?>').replace(/^<\?xml[^>]*>\n/, '')}`), expect: (v) => assert.deepEqual({ ...(v as object) }, { a: 'b' }) },
+  { name: 'F55 an unterminated processing instruction', bytes: Buffer.from(XML('<dict><?editor</dict>')), expect: unreadable(/unterminated processing instruction/) },
   { name: 'F55 attributes and <dict /> with a space, as plistlib reads them', bytes: Buffer.from(XML('<dict id="x"><key>a</key><dict /><key>b</key><true/></dict>')), expect: (v) => assert.deepEqual(JSON.parse(JSON.stringify(v)), { a: {}, b: true }) },
   ...([['+7', 7], ['007', 7], ['-0', 0], [' 42 ', 42], ['999999999999999', 999999999999999], ['9007199254740993', 9007199254740993n], ['-9007199254740993', -9007199254740993n]] as const)
     .map(([text, want]) => ({ name: `F56 <integer>${text}</integer> reads ${want}`, bytes: Buffer.from(XML(`<integer>${text}</integer>`)), expect: (v: unknown) => assert.ok(Object.is(v, want), `${String(v)}`) })),

@@ -87,7 +87,7 @@ class XmlReader {
       this.pos = decl[0].length;
     }
     for (;;) {
-      this.skipSpaceAndComments();
+      this.skipMisc();
       if (this.text.startsWith('<!DOCTYPE', this.pos)) {
         const end = this.text.indexOf('>', this.pos);
         const doctype = this.text.slice(this.pos, end < 0 ? undefined : end + 1);
@@ -100,13 +100,24 @@ class XmlReader {
     }
   }
 
-  private skipSpaceAndComments(): void {
+  /**
+   * Space, comments and processing instructions (`<?target ...?>`): what may stand between elements, and what
+   * CoreFoundation and expat pass over there. Inside a value's text only comments are (see textContent).
+   */
+  private skipMisc(): void {
     for (;;) {
       while (this.pos < this.text.length && isSpace(this.text.charCodeAt(this.pos))) this.pos++;
-      if (!this.text.startsWith('<!--', this.pos)) return;
-      const end = this.text.indexOf('-->', this.pos + 4);
-      if (end < 0) this.fail('unterminated comment', this.pos);
-      this.pos = end + 3;
+      if (this.text.startsWith('<!--', this.pos)) {
+        const end = this.text.indexOf('-->', this.pos + 4);
+        if (end < 0) this.fail('unterminated comment', this.pos);
+        this.pos = end + 3;
+      } else if (this.text.startsWith('<?', this.pos)) {
+        const end = this.text.indexOf('?>', this.pos + 2);
+        if (end < 0) this.fail('unterminated processing instruction', this.pos);
+        this.pos = end + 2;
+      } else {
+        return;
+      }
     }
   }
 
@@ -116,13 +127,13 @@ class XmlReader {
       this.peeked = undefined;
       return token;
     }
-    this.skipSpaceAndComments();
+    this.skipMisc();
     const at = this.pos;
     if (this.pos >= this.text.length) return { kind: 'end', at };
-    // By character code, '<' then '!' or '?': a CDATA section is text; anything else of the kind is refused.
+    // By character code, '<' then '!': a CDATA section is text; anything else of the kind is refused.
     const second = this.text.charCodeAt(this.pos + 1);
     if (this.text.charCodeAt(this.pos) !== 0x3c || (second === 0x21 && this.text.startsWith('<![CDATA[', this.pos))) return { kind: 'text', text: this.textContent(), at };
-    if (second === 0x21 || second === 0x3f) this.fail('unexpected markup', at);
+    if (second === 0x21) this.fail('unexpected markup', at);
     const end = this.text.indexOf('>', this.pos);
     if (end < 0) this.fail('unterminated tag', at);
     this.pos = end + 1;

@@ -163,6 +163,18 @@ test('a fleet.yaml and users.csv saved as UTF-16 with a BOM (Notepad\'s "Unicode
   assert.deepEqual(artifacts(built), artifacts(out));
 });
 
+test('groups written in another order in fleet.yaml build the same bytes', () => {
+  const fleet = exampleCopy((text) => {
+    const [head, groups] = text.split('\ngroups:');
+    const [engineering, legal] = groups!.split(/\n(?=  Legal:)/);
+    return `${head}\ngroups:\n${legal}${engineering!.replace(/^\n/, '')}\n`;
+  });
+  assert.match(readFileSync(fleet, 'utf8'), /Legal:[\s\S]*Engineering:/);
+  const built = buildExample({}, fleet);
+  const withoutManifest = (dir: string) => Object.fromEntries(Object.entries(snapshotTree(dir)).filter(([path]) => path !== 'manifest.json'));
+  assert.deepEqual(withoutManifest(built), withoutManifest(out));
+});
+
 test('a UUID changes when its content changes, and only then', () => {
   const fleet = exampleCopy();
   const original = readFileSync(EXAMPLE, 'utf8');

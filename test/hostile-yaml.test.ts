@@ -24,6 +24,7 @@ const cases: Case[] = [
   { name: '2 file-mode style 0600 (YAML 1.2 reads decimal 600)', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoIdleDelay: 0600\n'), code: 'yaml/ambiguous-octal', at: [5, 20], message: /0o600/ },
   { name: '3 key with no value', yaml: prefs('com.microsoft.Messenger', '    DisallowSave:\n'), code: 'pref/type', at: [5, 18], message: /has no value/ },
   { name: '3 an empty file (or only comments)', yaml: '# fleet.yaml, to be written\n', code: 'schema/type', at: [1, 1], message: /^the file is empty; `mdmgen init` writes/ },
+  { name: '3 a required key left out, located on the map that lacks it', yaml: 'mdmgen: 1\norganization:\n  name: Example Corp\n', code: 'schema/required', at: [2, 1], message: /organization is missing the required key "identifier"/ },
   { name: '3 structural key with no value', yaml: 'mdmgen: 1\norganization:\n  name:\n  identifier: com.example.im\n', code: 'schema/type', at: [3, 8], message: /no value/ },
   { name: '4 alias bomb', yaml: aliasBomb(), code: 'yaml/alias-limit' },
   { name: '5 nesting 5000 deep', yaml: prefs('com.apple.iChat', `    X: ${'['.repeat(5000)}${']'.repeat(5000)}\n`), code: 'yaml/too-deep' },

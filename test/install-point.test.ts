@@ -216,7 +216,7 @@ test('ports.md and the pf anchor: a line per rule, and Apple\'s Configuration A 
 });
 
 test('DNS: named-checkzone accepts the zone; LCS records for automatic configuration, XMPP records per Jabber host, marked placeholders', () => {
-  const auto = buildExample((t) => t.replace('RTCConfigurationMode: manual', 'RTCConfigurationMode: automatic'));
+  const auto = buildExample((t) => `${t.replace('RTCConfigurationMode: manual', 'RTCConfigurationMode: automatic')}\nnetwork:\n  ttl: 300\n`);
   const zone = join(auto.out, 'dns/example.com.zone');
   const check = spawnSync('named-checkzone', ['example.com', zone], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
@@ -227,6 +227,8 @@ test('DNS: named-checkzone accepts the zone; LCS records for automatic configura
   assert.match(text, /^_xmpp-client\._tcp +IN SRV 0 0 5222 ichat\.example\.com\.$/m);
   assert.match(text, /^_xmpp-server\._tcp +IN SRV 0 0 5269 ichat\.example\.com\.$/m);
   assert.match(text, /SOA ns\.placeholder\.invalid\..*; PLACEHOLDER/);
+  assert.match(text, /^\$TTL 300$/m);
+  assert.match(readFileSync(join(example.out, 'dns/example.com.zone'), 'utf8'), /^\$TTL 3600$/m, 'an hour unless fleet.yaml says otherwise');
   assert.doesNotMatch(readFileSync(join(example.out, 'dns/example.com.zone'), 'utf8'), /_sip/, 'manual configuration needs no LCS records');
 
   const noServer = writeFleet(`${HEADER}preferences:\n  com.microsoft.MessengerDaemon:\n    RTCConfigurationMode: automatic\n`);

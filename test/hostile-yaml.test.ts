@@ -54,6 +54,8 @@ const cases: Case[] = [
   { name: '17 a file of more than 8 MB', yaml: `${HEADER}${'# padding\n'.repeat(900_000)}`, code: 'yaml/too-large', message: /is 9000\d+ bytes; the limit is 8388608/ },
   { name: '18 a value merged in with <<, located where it is written', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    Template: &t { DisallowSave: "yes" }\ngroups:\n  Eng:\n    preferences:\n      com.microsoft.Messenger:\n        <<: *t\n`, code: 'pref/type', at: [5, 34] },
   { name: '18 a typo in a group whose name holds "/" and "~"', yaml: `${HEADER}groups:\n  R&D/Labs~1:\n    descriptio: x\n`, code: 'schema/unknown-key', at: [5, 5], message: /in groups\["R&D\/Labs~1"\]; did you mean "description"/ },
+  { name: '19 a slip in { value, manage }', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { value: true, manag: once }\n'), code: 'schema/unknown-key', at: [5, 34], message: /unknown key "manag" in DisallowSave: a setting is a value, or \{ value, manage \}; did you mean "manage"\?/ },
+  { name: '19 { manage } without its value', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { manage: once }\n'), code: 'schema/required', at: [5, 5], message: /DisallowSave is written as \{ manage \} without its value/ },
 ];
 
 for (const c of cases) {
@@ -79,6 +81,12 @@ test('a YAML warning (an unknown tag, an unknown directive) is reported where it
     ['warning', 1, 1, 'Unknown directive %FOO'],
     ['warning', 7, 8, 'Unresolved tag: !custom'],
   ]);
+});
+
+test('a setting written as { value } alone is forced, as a plain value is', () => {
+  const { fleet } = checkFleet('fleet.yaml', Buffer.from(prefs('com.microsoft.Messenger', '    DisallowSave: { value: true }\n    HideTimeStamp: false\n')));
+  const settings = fleet!.base.get('com.microsoft.Messenger')!;
+  assert.deepEqual([settings.get('DisallowSave')!.manage, settings.get('HideTimeStamp')!.manage], ['forced', 'forced']);
 });
 
 test('through the CLI: exit 2, no stack trace, and the previous build stays byte-identical', { timeout: 120_000 }, () => {

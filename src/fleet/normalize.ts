@@ -124,6 +124,19 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report)
         report('schema/unknown-key', `unknown key "${key}" in ${domain}${hint ? `; did you mean "${hint}"?` : ''}`, keyPath, 'key');
         continue;
       }
+      // A catalogue key's value is never a map: a map is `{ value, manage }`, and anything else in it a slip.
+      if (known && isObject(written)) {
+        const stray = Object.keys(written).find((k) => k !== 'value' && k !== 'manage');
+        if (stray !== undefined) {
+          const hint = suggest(stray, ['value', 'manage']);
+          report('schema/unknown-key', `unknown key "${stray}" in ${key}: a setting is a value, or { value, manage }${hint ? `; did you mean "${hint}"?` : ''}`, [...keyPath, stray], 'key');
+          continue;
+        }
+        if (!('value' in written)) {
+          report('schema/required', `${key} is written as { manage } without its value`, keyPath, 'key');
+          continue;
+        }
+      }
       const { value: rawValue, manage, valuePath } = unwrap(written, keyPath);
       if (manage === undefined) {
         report('pref/type', `manage must be forced, once or often`, [...keyPath, 'manage']);

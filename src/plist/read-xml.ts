@@ -20,7 +20,7 @@ export class PlistError extends Error {
 export interface ReadResult {
   value: PlistValue;
   format: 'xml' | 'binary';
-  /** Line of each dictionary key, by key path joined with '\0' (XML only). */
+  /** The line of each key of the top dictionary, where an audit's findings point (XML only). */
   keyLines: Map<string, number>;
   /** Keys that appear twice in one dictionary; the first value is kept, as CoreFoundation's reader keeps it. */
   duplicateKeys: { path: string[]; line?: number }[];
@@ -275,7 +275,7 @@ class XmlReader {
         this.duplicateKeys.push({ path: [...this.path, name], line });
         continue;
       }
-      this.keyLines.set(this.path.length === 0 ? name : [...this.path, name].join('\0'), line);
+      if (this.path.length === 0) this.keyLines.set(name, line);
       dict[name] = value;
     }
     return dict;

@@ -139,6 +139,8 @@ const cases: Case[] = [
   { name: 'F56 <integer>-9223372036854775809', bytes: Buffer.from(XML('<integer>-9223372036854775809</integer>')), expect: unreadable(/outside the 64-bit range/) },
   { name: 'F56 <real>1e400, beyond a double', bytes: Buffer.from(XML('<real>-1e400</real>')), expect: unreadable(/real out of range/) },
   { name: 'F56 <real>1e-400 reads 0, as plistlib reads it', bytes: Buffer.from(XML('<real>1e-400</real>')), expect: (v) => assert.equal((v as Real).value, 0) },
+  { name: 'F56 <data> of 5 base64 characters, one more than whole bytes hold', bytes: Buffer.from(XML('<data>AAAAA</data>')), expect: unreadable(/<data> is not base64/) },
+  { name: 'F55 a <dict> never closed', bytes: Buffer.from('<plist><dict><key>a</key><true/>'), expect: unreadable(/^<dict> is not closed$/) },
   { name: 'F56 <real>nan', bytes: Buffer.from(XML('<real>nan</real>')), expect: unreadable(/is not a finite number/) },
   { name: 'F56 <date>2024-13-40', bytes: Buffer.from(XML('<date>2024-13-40T00:00:00Z</date>')), expect: unreadable(/is not a date/) },
   ...([['0076-09-26T17:06:41Z', -59_745_538_399_000], ['0000-01-01T00:00:00Z', -62_167_219_200_000], ['9999-12-31T23:59:59Z', 253_402_300_799_000]] as const)

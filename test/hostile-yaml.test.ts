@@ -50,6 +50,8 @@ const cases: Case[] = [
   { name: '15 YES, as the deployment guide writes it, for a boolean (YAML 1.2: text)', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: YES\n'), code: 'pref/type', at: [5, 19], message: /not a string: YAML 1\.2 reads YES as text \(write true\)$/ },
   { name: '15 TLS for tls', yaml: prefs('com.microsoft.MessengerDaemon', '    RTCTransport: TLS\n'), code: 'pref/type', at: [5, 19], message: /not "TLS"; did you mean tls\?$/ },
   { name: '15 text that is not base64 for a data key', yaml: prefs('com.microsoft.Messenger', '    InstantMessageTextStyles: "not base64!"\n'), code: 'pref/type', at: [5, 31], message: /must be base64-encoded data, not a string$/ },
+  { name: '15 a number outside a key\'s named values', yaml: prefs('com.microsoft.MessengerDaemon', '    RTCTransport: 3\n'), code: 'pref/type', at: [5, 19], message: /RTCTransport must be one of tls \(4\), tcp \(2\), not 3$/ },
+  { name: '15 a port above 65535', yaml: prefs('com.microsoft.MessengerDaemon', '    PortRangeMaxSIPDynamicPort: 70000\n'), code: 'pref/type', at: [5, 33], message: /must be between 1024 and 65535, not 70000$/ },
   { name: '15 a number for a string field', yaml: 'mdmgen: 1\norganization: { name: 5, identifier: com.example.im }\n', code: 'schema/type', at: [2, 23] },
   { name: '16 1 MB string in a field with a pattern', yaml: `mdmgen: 1\norganization: { name: X, identifier: "${'a.'.repeat(500_000)}a" }\n`, code: 'schema/value', at: [2, 38], message: /more than 200/ },
   { name: '17 a file of more than 8 MB', yaml: `${HEADER}${'# padding\n'.repeat(900_000)}`, code: 'yaml/too-large', message: /is 9000\d+ bytes; the limit is 8388608/ },

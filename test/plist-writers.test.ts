@@ -9,7 +9,7 @@ import { writeXmlPlist } from '../src/plist/write-xml.js';
 import { loadWithPlistlib, tempDir } from './helpers/helpers.js';
 
 const sample: PlistValue = {
-  text: 'Café Zürich 東京 & <b> "q" \'a\' 🎉 \t\n',
+  text: 'Café Zürich 東京 & <b> "q" \'a\' ]]> 🎉 \t\n',
   ascii: 'x'.repeat(20),
   ints: [0, 1, 255, 256, 65535, 65536, 4294967295, 4294967296, -1, -129, Number.MAX_SAFE_INTEGER, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 64n - 1n],
   reals: [new Real(1), new Real(0.1), new Real(-2.5e300), new Real(0)],
@@ -34,7 +34,7 @@ const expected = {
     empty: { type: 'dict', value: { array: { type: 'array', value: [] }, data: { type: 'data', value: '' }, dict: { type: 'dict', value: {} }, string: { type: 'string', value: '' } } },
     ints: { type: 'array', value: ['0', '1', '255', '256', '65535', '65536', '4294967295', '4294967296', '-1', '-129', '9007199254740991', '-9223372036854775808', '9223372036854775807', '18446744073709551615'].map((value) => ({ type: 'integer', value })) },
     reals: { type: 'array', value: [1, 0.1, -2.5e300, 0].map((value) => ({ type: 'real', value })) },
-    text: { type: 'string', value: 'Café Zürich 東京 & <b> "q" \'a\' 🎉 \t\n' },
+    text: { type: 'string', value: 'Café Zürich 東京 & <b> "q" \'a\' ]]> 🎉 \t\n' },
   },
 };
 

@@ -43,3 +43,11 @@ for (const c of cases) {
     if (c.message) assert.match(diagnostics.map((d) => d.message).join('\n'), c.message);
   });
 }
+
+test('a group name becomes a file name and identifier part of letters, digits, - and _ (accents dropped, at most 64)', async () => {
+  const { slugify } = await import('../src/fleet/normalize.js');
+  assert.equal(slugify('Équipe Légale'), 'Equipe-Legale');
+  assert.equal(slugify('  R&D / Labs_2 '), 'R-D-Labs_2');
+  assert.equal(slugify('Ｆｕｌｌｗｉｄｔｈ'), 'Fullwidth');
+  assert.equal(slugify('x'.repeat(80)).length, 64);
+});

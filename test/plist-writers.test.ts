@@ -50,8 +50,8 @@ for (const [name, write] of [['XML', writeXmlPlist], ['binary', writeBinaryPlist
   });
 
   test(`${name} writer: refuses what a plist cannot hold, without echoing the value`, () => {
-    // XML cannot carry U+0001, nor a year of five digits; neither format can carry a lone surrogate.
-    const strings = name === 'XML' ? [{ secret: 'S3cr3t-SENTINEL\u0001' }, { d: new Date(Date.UTC(10000, 0, 1)) }] : [];
+    // XML cannot carry U+0001, a year of five digits, nor a fraction of a second; neither format can carry a lone surrogate.
+    const strings = name === 'XML' ? [{ secret: 'S3cr3t-SENTINEL\u0001' }, { d: new Date(Date.UTC(10000, 0, 1)) }, { d: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 500)) }] : [];
     for (const bad of [...strings, { secret: 'S3cr3t-SENTINEL\ud800' }, { n: 1.5 }, { r: new Real(Number.NaN) }, { d: new Date(Number.NaN) }]) {
       assert.throws(() => write(bad as unknown as PlistValue), (error: Error) => !error.message.includes('SENTINEL'));
     }
@@ -67,6 +67,12 @@ test('binary writer: references as wide as the object count needs, as CoreFounda
     assert.equal(bytes[bytes.length - 32 + 7], refSize, `${n + 1} objects`);
     assert.deepEqual(readBinaryPlist(bytes).value, items);
   }
+});
+
+test('binary writer: a value written once and shared is never confused with another of a different type', async () => {
+  const { readBinaryPlist } = await import('../src/plist/read-binary.js');
+  const value = { a: 1, b: 'i1', c: true, d: 'btrue', e: 'r1', f: new Real(1), g: 's', h: ['i1', 1, 'i1'] };
+  assert.deepEqual({ ...(readBinaryPlist(writeBinaryPlist(value)).value as object) }, value);
 });
 
 test('XML writer uses Apple\'s layout: header, tabs, self-closing booleans', () => {

@@ -51,3 +51,15 @@ test('a group name becomes a file name and identifier part of letters, digits, -
   assert.equal(slugify('Ｆｕｌｌｗｉｄｔｈ'), 'Fullwidth');
   assert.equal(slugify('x'.repeat(80)).length, 64);
 });
+
+test('a template is text and {{variable}} only: hash arguments, @data, helpers, paths and blocks are refused, and a variable must name a column', async () => {
+  const { templateProblem } = await import('../src/fleet/templates.js');
+  assert.equal(templateProblem('{{user}}@{{ email }}', ['user', 'email']), undefined);
+  for (const text of ['{{user key=1}}', '{{@user}}', '{{lookup user}}', '{{user.name}}']) {
+    assert.match(templateProblem(text, ['user', 'lookup']) ?? '', /^only \{\{variable\}\} is allowed in a template \(no helpers or paths\)$/, text);
+  }
+  for (const text of ['{{#if user}}x{{/if}}', '{{> partial}}', '{{! note}}']) {
+    assert.match(templateProblem(text, ['user']) ?? '', /no blocks, partials or comments/, text);
+  }
+  assert.match(templateProblem('{{mail}}', ['user', 'email']) ?? '', /^\{\{mail\}\} names no directory column; the columns are \{\{user\}\}, \{\{email\}\}$/);
+});

@@ -43,6 +43,7 @@ const cases: Case[] = [
   { name: '11 control character first', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "\\u0001S3cr3t-SENTINEL"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+0001 at character 1,/ },
   { name: '11 lone surrogate', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\ud800"\n'), code: 'yaml/invalid-character', at: [5, 21] },
   { name: '12 invalid UTF-8', yaml: Buffer.concat([Buffer.from(UTF8_PREFIX), Buffer.from([0xc3, 0x28]), Buffer.from('" } }\n')]), code: 'yaml/invalid-utf8', offset: Buffer.byteLength(UTF8_PREFIX) },
+  { name: '12 an encoded surrogate (CESU-8)', yaml: Buffer.concat([Buffer.from(UTF8_PREFIX), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('" } }\n')]), code: 'yaml/invalid-utf8', offset: Buffer.byteLength(UTF8_PREFIX) },
   { name: '13 two documents', yaml: `${HEADER}---\nmdmgen: 1\n`, code: 'yaml/multiple-documents', at: [3, 1] },
   { name: '14 typo at the top level', yaml: `${HEADER}organisation: {}\n`, code: 'schema/unknown-key', at: [3, 1], message: /did you mean "organization"/ },
   { name: '14 the seed\'s PDF spelling AutoldleDelay', yaml: prefs('com.microsoft.MessengerDaemon', '    AutoldleDelay: 5\n'), code: 'schema/unknown-key', at: [5, 5], message: /did you mean "AutoIdleDelay"/ },

@@ -63,3 +63,10 @@ test('a template is text and {{variable}} only: hash arguments, @data, helpers, 
   }
   assert.match(templateProblem('{{mail}}', ['user', 'email']) ?? '', /^\{\{mail\}\} names no directory column; the columns are \{\{user\}\}, \{\{email\}\}$/);
 });
+
+test('rendering a template a row lacks a variable for throws, never writes an empty string', async () => {
+  const { render } = await import('../src/fleet/templates.js');
+  assert.equal(render('{{user}}@example.com', { user: 'jdoe' }), 'jdoe@example.com');
+  assert.throws(() => render('{{user}}@example.com', {}), /"user" not defined in the directory row/);
+  assert.throws(() => render('{{constructor}}', {}), /"constructor" not defined/);
+});

@@ -36,6 +36,18 @@ test('a build killed between its two renames is recovered on the next run', () =
   assert.deepEqual(snapshotTree(out), before);
 });
 
+test('killed between its two renames, then a build that fails as it writes: the old output is back in place', async () => {
+  const { writeOutputWith } = await import('../src/compile/output.js');
+  const dir = tempDir();
+  const moved = join(dir, 'build.mdmgen-old-4242');
+  assert.equal(build(EXAMPLE, moved).code, 0);
+  const before = snapshotTree(moved);
+  const full = Object.assign(new Error('write failed'), { code: 'ENOSPC' });
+  await assert.rejects(writeOutputWith(join(dir, 'build'), async () => { throw full; }), /cannot write the build: the disk is full/);
+  assert.deepEqual(readdirSync(dir), ['build']);
+  assert.deepEqual(snapshotTree(join(dir, 'build')), before);
+});
+
 test('killed with SIGKILL at any moment, the output folder is the old build or the new one, never a mix', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const out = join(dir, 'build');

@@ -202,6 +202,18 @@ test('an empty cell a template needs is an error at the user\'s line', () => {
   assert.match(run.stdout, /users\.csv:2:1 {2}error {2}user jdoe: UserSIPID uses \{\{email\}\}, but the "mail" column is empty {2}directory\/empty-value/);
 });
 
+test('an empty cell is one error for its user: a Kerberos logon name made of it is not judged as well; an account\'s user template is checked too', () => {
+  const fleet = fleetWith(CSV_HEADER + 'jdoe,,,E\n',
+    'preferences:\n  com.microsoft.MessengerDaemon:\n    EnableKerberosLogin: true\n    UserLogonName: "{{upn}}"\naccounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, user: "{{email}}" }\n');
+  const run = mdmgen(['validate', fleet, '--format', 'json']);
+  assert.equal(run.code, 2);
+  const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: { code: string; severity: string; message: string }[] };
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.message]), [
+    ['directory/empty-value', 'user jdoe: UserLogonName uses {{upn}}, but the "userPrincipalName" column is empty'],
+    ['directory/empty-value', 'user jdoe: the jabber account\'s user uses {{email}}, but the "mail" column is empty'],
+  ]);
+});
+
 const CSV = CSV_HEADER + 'jdoe,jdoe@example.com,jdoe@CORP.EXAMPLE.COM,E\nanna,anna@example.com,anna@CORP.EXAMPLE.COM,E\n';
 const SENTINEL = 'S3cr3t-SENTINEL-&<>"\'';
 

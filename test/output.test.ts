@@ -96,6 +96,18 @@ test('refuses to replace a folder that holds files no build wrote', () => {
   assert.deepEqual(readdirSync(home), ['thesis.doc']);
 });
 
+test('an empty output folder is written into; an output path that is a file is refused, the file untouched', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'empty'));
+  assert.equal(build(EXAMPLE, join(dir, 'empty')).code, 0);
+  assert.ok(existsSync(join(dir, 'empty', 'manifest.json')));
+  writeFileSync(join(dir, 'file'), 'mine');
+  const run = build(EXAMPLE, join(dir, 'file'));
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /file exists and is not a folder/);
+  assert.equal(readFileSync(join(dir, 'file'), 'utf8'), 'mine');
+});
+
 test('an output path under a regular file exits 2 with a clear message', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'file'), 'x');

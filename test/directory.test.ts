@@ -202,6 +202,12 @@ test('an empty cell a template needs is an error at the user\'s line', () => {
   assert.match(run.stdout, /users\.csv:2:1 {2}error {2}user jdoe: UserSIPID uses \{\{email\}\}, but the "mail" column is empty {2}directory\/empty-value/);
 });
 
+test('a row whose user name is only spaces is an error at its line', () => {
+  const run = mdmgen(['validate', fleetWith(CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\n   ,x@example.com,x@CORP.EXAMPLE.COM,E\n', '')]);
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /users\.csv:3:1 {2}error {2}this row has no user name {2}directory\/empty-user/);
+});
+
 test('an empty cell is one error for its user: a Kerberos logon name made of it is not judged as well; an account\'s user template is checked too', () => {
   const fleet = fleetWith(CSV_HEADER + 'jdoe,,,E\n',
     'preferences:\n  com.microsoft.MessengerDaemon:\n    EnableKerberosLogin: true\n    UserLogonName: "{{upn}}"\naccounts:\n  - { type: jabber, host: ichat.example.com, authentication: kerberos, user: "{{email}}" }\n');

@@ -96,6 +96,15 @@ test('refuses to replace a folder that holds files no build wrote', () => {
   assert.deepEqual(readdirSync(home), ['thesis.doc']);
 });
 
+test('the build writes nothing outside its staging folder, whatever path it is handed', async () => {
+  const { writeOutputWith } = await import('../src/compile/output.js');
+  const dir = tempDir();
+  for (const path of ['../escaped', 'a/../../escaped', 'a\\..\\escaped', '/etc/escaped', 'a//b', 'a/./b', '', 'x\0y']) {
+    await assert.rejects(writeOutputWith(join(dir, 'out'), async (stage) => stage.write(path, Buffer.from('x'))), /refusing to write .* outside the output folder/, JSON.stringify(path));
+  }
+  assert.deepEqual(readdirSync(dir), []);
+});
+
 test('an empty output folder is written into; an output path that is a file is refused, the file untouched', () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'empty'));

@@ -202,6 +202,15 @@ test('an empty cell a template needs is an error at the user\'s line', () => {
   assert.match(run.stdout, /users\.csv:2:1 {2}error {2}user jdoe: UserSIPID uses \{\{email\}\}, but the "mail" column is empty {2}directory\/empty-value/);
 });
 
+test('a user added after a lookup is found too: the name index is made again', async () => {
+  const { Directory } = await import('../src/directory/directory.js');
+  const users = new Directory(['user', 'email']);
+  users.add(['jdoe', 'j@example.com'], 2);
+  assert.equal(users.get('JDoe')?.values.email, 'j@example.com');
+  users.add(['anna', 'a@example.com'], 3);
+  assert.deepEqual(users.get('anna'), { name: 'anna', values: { user: 'anna', email: 'a@example.com' }, line: 3 });
+});
+
 test('a row whose user name is only spaces is an error at its line', () => {
   const run = mdmgen(['validate', fleetWith(CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\n   ,x@example.com,x@CORP.EXAMPLE.COM,E\n', '')]);
   assert.equal(run.code, 2);

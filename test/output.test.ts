@@ -102,6 +102,11 @@ test('the build writes nothing outside its staging folder, whatever path it is h
   for (const path of ['../escaped', 'a/../../escaped', 'a\\..\\escaped', '/etc/escaped', 'a//b', 'a/./b', '', 'x\0y']) {
     await assert.rejects(writeOutputWith(join(dir, 'out'), async (stage) => stage.write(path, Buffer.from('x'))), /refusing to write .* outside the output folder/, JSON.stringify(path));
   }
+  // Two files of one path would be a bug upstream (two users of one name): never a silent overwrite.
+  await assert.rejects(writeOutputWith(join(dir, 'out'), async (stage) => {
+    stage.write('profiles/a.mobileconfig', Buffer.from('first'));
+    stage.write('profiles/a.mobileconfig', Buffer.from('second'));
+  }), /cannot write the build: the path already exists/);
   assert.deepEqual(readdirSync(dir), []);
 });
 

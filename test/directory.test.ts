@@ -90,6 +90,11 @@ test('broken CSV, invalid UTF-8 and a mapping to a missing column are located er
   const run = mdmgen(['validate', fleet]);
   assert.equal(run.code, 2);
   assert.match(run.stdout, /fleet\.yaml:7:12 {2}error {2}the directory has no column "emailAddress" \(its header has: sAMAccountName, mail, userPrincipalName, department\)/);
+  // A missing user column is that one error, not one more for every row without a name.
+  const noUser = mdmgen(['validate', fleetWith(CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\nanna,a@example.com,a@CORP.EXAMPLE.COM,E\n', '', 'user: login')]);
+  assert.equal(noUser.code, 2);
+  assert.deepEqual(noUser.stdout.split('\n').filter((l) => / {2}error {2}/.test(l)).map((l) => l.replace(/^.* {2}error {2}/, '')), ['the directory has no column "login" (its header has: sAMAccountName, mail, userPrincipalName, department)  directory/unknown-column']);
+  assert.deepEqual(read('').diagnostics.map((d) => [d.code, d.message]), [['directory/unreadable', 'the file is empty; a header row is expected']]);
 });
 
 test('users in groups fleet.yaml does not name get the base policy: one warning with the counts', () => {

@@ -40,6 +40,8 @@ test('Read Me tells users what the guide says they must be told; the admin note 
   assert.match(readMe, /company e-mail address and\s+your password/);
   assert.match(readMe, /fully qualified name, such as\s+someone@CORP\.EXAMPLE\.COM \(your domain is CORP\.EXAMPLE\.COM\)/);
   assert.match(readMe, /Manually configure settings, type\s+lcs01\.corp\.example\.com and select TLS/);
+  const tcp = readFileSync(join(buildExample((t) => t.replace('RTCTransport: tls', 'RTCTransport: tcp')).ip, 'Read Me.txt'), 'utf8');
+  assert.match(tcp, /Manually configure settings, type\s+lcs01\.corp\.example\.com and select TCP/);
   assert.match(readMe, /ichat\.example\.com, port 5223, with SSL/);
   const admin = readFileSync(join(example.out, 'install-point-admin.txt'), 'utf8');
   assert.match(admin, /users read only; only administrators may\s+write/);
@@ -53,12 +55,16 @@ test('Read Me tells users what the guide says they must be told; the admin note 
   assert.ok(existsSync(join(withTrust.ip, 'Certificates/Test-Root-CA.cer')) && existsSync(join(withTrust.ip, 'Profiles/trust.mobileconfig')));
 });
 
-test('the scripts pass sh -n and shellcheck', () => {
-  for (const script of ['install-preferences.sh', 'uninstall.sh']) {
-    execFileSync('sh', ['-n', join(ip, script)]);
-    const lint = spawnSync('shellcheck', ['-s', 'sh', join(ip, script)], { encoding: 'utf8' });
-    assert.equal(lint.status, 0, `${script}: ${lint.stdout}${lint.error ?? ''}`);
+test('the scripts pass sh -n and shellcheck, with an application path that holds a quote too', () => {
+  const quoted = buildExample((t) => t.replace('  archive: zip\n', '  archive: zip\n  application: "/Applications/Bob\'s Messenger"\n')).ip;
+  for (const folder of [ip, quoted]) {
+    for (const script of ['install-preferences.sh', 'uninstall.sh']) {
+      execFileSync('sh', ['-n', join(folder, script)]);
+      const lint = spawnSync('shellcheck', ['-s', 'sh', join(folder, script)], { encoding: 'utf8' });
+      assert.equal(lint.status, 0, `${script}: ${lint.stdout}${lint.error ?? ''}`);
+    }
   }
+  assert.match(readFileSync(join(quoted, 'uninstall.sh'), 'utf8'), /^default_application='\/Applications\/Bob'\\''s Messenger'$/m);
 });
 
 /**

@@ -40,8 +40,9 @@ test('Read Me tells users what the guide says they must be told; the admin note 
   assert.match(readMe, /company e-mail address and\s+your password/);
   assert.match(readMe, /fully qualified name, such as\s+someone@CORP\.EXAMPLE\.COM \(your domain is CORP\.EXAMPLE\.COM\)/);
   assert.match(readMe, /Manually configure settings, type\s+lcs01\.corp\.example\.com and select TLS/);
-  const tcp = readFileSync(join(buildExample((t) => t.replace('RTCTransport: tls', 'RTCTransport: tcp')).ip, 'Read Me.txt'), 'utf8');
+  const tcp = readFileSync(join(buildExample((t) => t.replace('RTCTransport: tls', 'RTCTransport: tcp').replace('    port: 5223\n', '')).ip, 'Read Me.txt'), 'utf8');
   assert.match(tcp, /Manually configure settings, type\s+lcs01\.corp\.example\.com and select TCP/);
+  assert.match(tcp, /ichat\.example\.com, port 5222, with SSL/, 'XMPP\'s port when fleet.yaml names none');
   assert.match(readMe, /ichat\.example\.com, port 5223, with SSL/);
   const admin = readFileSync(join(example.out, 'install-point-admin.txt'), 'utf8');
   assert.match(admin, /users read only; only administrators may\s+write/);

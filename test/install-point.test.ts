@@ -28,6 +28,8 @@ test('the install point holds the program as it is, group and trust profiles, pr
   assert.equal(statSync(join(ip, 'Microsoft Messenger 5.1/Messenger Installer')).mode & 0o111, 0o111, 'executable bits kept');
   assert.equal(statSync(join(ip, 'uninstall.sh')).mode & 0o777, 0o755);
   assert.equal(statSync(join(ip, 'Read Me.txt')).mode & 0o777, 0o644);
+  const sums = readFileSync(join(ip, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.slice(66));
+  assert.deepEqual(sums, [...sums].sort(), 'SHA256SUMS in path order');
   const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: ip, encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
   assert.equal(check.stdout.trim().split('\n').length, files.length - 1, 'SHA256SUMS covers every other file');
@@ -245,8 +247,10 @@ test('DNS: named-checkzone accepts the zone; LCS records for automatic configura
 
 test('archive entry names are checked before archiver sees them (it strips only a leading ../ or /)', async () => {
   const { entryNameProblems } = await import('../src/install-point/install-point.js');
-  const bad = ['../x', '/abs', 'C:\\x', 'a/../../b', 'a\\..\\b', './../x', 'x\0y', `${'n'.repeat(256)}/f`, 'a//b'];
+  const bad = ['../x', '/abs', 'C:\\x', 'a/../../b', 'a\\..\\b', './../x', 'x\0y', `${'n'.repeat(256)}/f`, `${'é'.repeat(128)}.txt`, 'a//b'];
   for (const name of bad) assert.equal(entryNameProblems([name]).length, 1, JSON.stringify(name));
   assert.deepEqual(entryNameProblems(['Profile.mobileconfig', 'profile.mobileconfig']), ['"profile.mobileconfig" and "Profile.mobileconfig" are one name on a Mac']);
+  assert.deepEqual(entryNameProblems(['Caf\u00e9.txt', 'Cafe\u0301.txt']), ['"Cafe\u0301.txt" and "Caf\u00e9.txt" are one name on a Mac'], 'composed and decomposed: one name to HFS+ and APFS');
+  assert.deepEqual(entryNameProblems([`${'é'.repeat(125)}.txt`]), [], '254 bytes of UTF-8: a name a Mac holds');
   assert.deepEqual(entryNameProblems(['Read Me.txt', 'Profiles/base.mobileconfig', 'Microsoft Messenger 5.1/Messenger Installer']), []);
 });

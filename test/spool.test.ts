@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sortedLines, SortedSpool } from '../src/cli/spool.js';
@@ -82,13 +82,33 @@ test('runs made by sortedLines and single items merge into one order', () => {
   }
 });
 
+test('runs keep the order they came in on ties, whether written to the file or still held', () => {
+  const next = random(11);
+  const items: Item[] = Array.from({ length: 600 }, (_, seq) => ({ key: Math.floor(next() * 5), seq, text: TEXTS[seq % TEXTS.length]! }));
+  for (const limit of [1, 200_000, 1 << 20]) {
+    const spool = withTmp(tempDir(), () => {
+      const made = new SortedSpool<Item>(byKey, limit);
+      for (let i = 0; i < items.length; i += 50) made.pushRun(sortedLines(items.slice(i, i + 50), byKey));
+      return made;
+    });
+    try {
+      assert.deepEqual([...spool].map((item) => item.seq), [...items].sort(byKey).map((item) => item.seq), `limit ${limit}`);
+    } finally {
+      spool.close();
+    }
+  }
+});
+
 test('the file is unlinked at once: nothing is left in the temporary folder, even before the spool is closed', () => {
   const dir = tempDir();
+  // Loose items count toward the limit too (as about 512 bytes each): 4 KB is passed at the eighth.
   const spool = withTmp(dir, () => {
-    const made = new SortedSpool<Item>(byKey, 1);
+    const made = new SortedSpool<Item>(byKey, 4096);
     for (let seq = 0; seq < 50; seq++) made.push({ key: 50 - seq, seq, text: 'x' });
     return made;
   });
+  const open = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+  assert.ok(open.some((target) => target.startsWith(dir) && target.endsWith(' (deleted)')), `the spool holds its file open: ${open.join(', ')}`);
   assert.deepEqual(readdirSync(dir), []);
   assert.equal([...spool].length, 50);
   spool.close();

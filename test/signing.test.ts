@@ -149,6 +149,7 @@ test('a signing identity Macs would reject is refused before anything is written
     [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, { P12_PASSPHRASE: `wrong-${pki.passphrase}` }, /the passphrase does not open the PKCS#12 file {2}signing\/passphrase/],
     [`signing:\n  pkcs12: ${p('leaf-legacy.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, {}, /signing\.passphrase: the environment variable P12_PASSPHRASE is not set {2}secret\/missing/],
     [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n`, {}, /the PKCS#12 file needs a passphrase/],
+    [`signing:\n  certificate: ${p('edleaf.pem')}\n  key: ${p('edleaf.key')}\n  chain: [${p('int.pem')}]\n`, {}, /the signing key is ed25519; RSA and EC keys are supported {2}signing\/invalid/],
   ];
   for (const [body, env, expected] of cases) {
     const r = build(body, env);
@@ -168,6 +169,10 @@ test('warnings: the signer expires within 30 days, and a chain that does not rea
   assert.match(noChain.stderr, /does not reach a self-signed root.*signing\/incomplete-chain/);
   const anchored = build(trust(p('root.pem')) + signing());
   assert.doesNotMatch(anchored.stderr, /incomplete-chain/, 'the trust anchor completes the chain');
+  // A signer without key identifiers, and in its chain a CA of its issuer's name whose key did not sign it.
+  const forged = build(trust(p('root.pem')) + `signing:\n  certificate: ${p('forgedleaf.pem')}\n  key: ${p('forgedleaf.key')}\n  chain: [${p('int.pem')}]\n`);
+  assert.equal(forged.code, 0, forged.stderr);
+  assert.match(forged.stderr, /does not reach a self-signed root.*signing\/incomplete-chain/, 'a name is not an issuer: its signature is checked');
 });
 
 test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain, expired or not yet valid signer, wrong keyUsage, forged issuers, an issuer that is no CA, unsigned, garbage', () => {

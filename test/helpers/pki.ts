@@ -38,6 +38,7 @@ export function makePki(): Pki {
   root('short', 'Short Lived CA', ['rsa:2048'], '60');
   root('ecroot', 'Test EC Root', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384']);
   issue('ecleaf', 'EC Profile Signer', 'ecroot', 'leaf', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+  issue('edleaf', 'Ed25519 Signer', 'int', 'leaf', ['ed25519']);
   // Forgeries: a CA named as the real intermediate, one named as the real root, each with its own signer;
   // and a signer issued by a certificate that may sign certificates (keyUsage) but is no CA (basicConstraints).
   root('forgedint', 'Test Intermediate CA', ['rsa:2048']);

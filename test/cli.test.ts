@@ -97,6 +97,8 @@ test('a file named on the command line may be a pipe, read to its end; a device 
   const inspected = piped(['inspect', '/dev/stdin'], plist);
   assert.equal(inspected.status, 0, inspected.stderr);
   assert.equal((JSON.parse(inspected.stdout) as { format: string }).format, 'xml');
+  const folder = tempDir();
+  assert.deepEqual([mdmgen(['inspect', folder]).code, mdmgen(['inspect', folder]).stderr], [2, `mdmgen: cannot read ${folder}: it is a folder\n`]);
   for (const command of ['inspect', 'verify']) {
     const run = mdmgen([command, '/dev/zero'], { timeout: 60_000 });
     assert.deepEqual([run.code, run.stderr], [2, 'mdmgen: cannot read /dev/zero: it is larger than 256 MB\n']);

@@ -269,6 +269,11 @@ test('a password is only a reference: literal, Kerberos with one, or a missing v
 
   const file = fleetWith(CSV, 'accounts:\n  - { type: jabber, host: ichat.example.com, password: { file: no-such-secret } }\n');
   assert.match(mdmgen(['build', file]).stderr, /accounts\[0\]\.password: the file no-such-secret cannot be read {2}secret\/missing/);
+
+  const control = mdmgen(['build', fleetWith(CSV, 'accounts:\n  - { type: jabber, host: ichat.example.com, password: { env: JABBER_PW } }\n')], { env: { JABBER_PW: `${SENTINEL}\u0007` } });
+  assert.equal(control.code, 2);
+  assert.match(control.stderr, /accounts\[0\]\.password: the environment variable JABBER_PW holds a character a plist cannot carry {2}secret\/invalid/);
+  assert.doesNotMatch(control.stdout + control.stderr, /SENTINEL/);
 });
 
 test('secrets: the sentinel appears only in the payloads that need it, never in output, logs, manifest or temp files', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exampleCopy, HEADER, listTree, mdmgen, ROOT, SHARED, snapshotTree, tempDir, writeFleet } from './helpers/helpers.js';
@@ -181,6 +181,16 @@ test('the program: an inside symlink is followed, one leading outside is refused
   const clash = mdmgen(['build', cased, '-o', join(tempDir(), 'out')]);
   assert.equal(clash.code, 2);
   assert.match(clash.stderr, /are one name on a Mac/);
+
+  const empty = exampleCopy();
+  const emptyProgram = join(empty, '..', 'vendor', 'Microsoft Messenger 5.1');
+  rmSync(emptyProgram, { recursive: true });
+  mkdirSync(emptyProgram);
+  assert.match(mdmgen(['build', empty, '-o', join(tempDir(), 'out')]).stderr, /Microsoft Messenger 5\.1: the program folder is empty {2}install-point\/program/);
+
+  const looped = exampleCopy();
+  symlinkSync('.', join(looped, '..', 'vendor', 'Microsoft Messenger 5.1', 'again'));
+  assert.match(mdmgen(['build', looped, '-o', join(tempDir(), 'out')]).stderr, /again is a symlink to a folder that contains it {2}install-point\/program/);
 });
 
 /** The seed's own lists (003, "In Mac OS X 10.4 or later"): TCP and UDP port numbers to open. */

@@ -70,3 +70,21 @@ test('rendering a template a row lacks a variable for throws, never writes an em
   assert.throws(() => render('{{user}}@example.com', {}), /"user" not defined in the directory row/);
   assert.throws(() => render('{{constructor}}', {}), /"constructor" not defined/);
 });
+
+test('did you mean: case ignored, the nearest first (the first of equals), nothing when every candidate is far', async () => {
+  const { suggest } = await import('../src/diagnostics/suggest.js');
+  assert.equal(suggest('disallowsave', ['HideTimeStamp', 'DisallowSave']), 'DisallowSave');
+  assert.equal(suggest('cat', ['cut', 'ca']), 'cut', 'a substitution costs what a deletion does; the first of equals wins');
+  assert.equal(suggest('abc', ['xyz']), undefined);
+  assert.equal(suggest('AutoldleDelay', ['AutoIdleDelay', 'AutoLogin']), 'AutoIdleDelay');
+});
+
+test('diagnostics in file, line, column, then code order; a key path shown as it is written', async () => {
+  const { displayKeyPath, sortDiagnostics } = await import('../src/diagnostics/diagnostic.js');
+  const d = (line: number, column: number, code: 'schema/type' | 'pref/type') => ({ code, severity: 'error' as const, message: 'm', file: 'f.yaml', line, column });
+  assert.deepEqual(sortDiagnostics([d(2, 9, 'pref/type'), d(2, 3, 'schema/type'), d(2, 3, 'pref/type'), d(1, 40, 'schema/type')]).map((x) => [x.line, x.column, x.code]),
+    [[1, 40, 'schema/type'], [2, 3, 'pref/type'], [2, 3, 'schema/type'], [2, 9, 'pref/type']]);
+  assert.equal(displayKeyPath(['preferences', 'com.microsoft.Messenger', 'DisallowSave']), 'preferences["com.microsoft.Messenger"].DisallowSave');
+  assert.equal(displayKeyPath(['accounts', 0, 'host']), 'accounts[0].host');
+  assert.equal(displayKeyPath([]), '(document)');
+});

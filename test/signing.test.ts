@@ -140,6 +140,8 @@ test('a signing identity Macs would reject is refused before anything is written
   leafDer[leafDer.indexOf(Buffer.from('551d0f0101ff040403020780', 'hex')) + 9] = 0x05;
   const badKeyUsage = join(tempDir(), 'bad-keyusage.der');
   writeFileSync(badKeyUsage, leafDer);
+  const encryptedKey = join(tempDir(), 'leaf-encrypted.key');
+  execFileSync('openssl', ['pkey', '-in', p('leaf.key'), '-aes256', '-passout', 'pass:S3cr3t-SENTINEL', '-out', encryptedKey]);
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
     [`signing:\n  certificate: ${badKeyUsage}\n  key: ${p('leaf.key')}\n`, {}, /the certificate "Profile Signer" has a malformed extension 2\.5\.29\.15 {2}signing\/invalid/],
     [signing(), at(400), /the signing certificate "Profile Signer" expired on \d{4}-\d\d-\d\d; Macs treat a profile signed with it as unsigned {2}signing\/invalid/],
@@ -149,6 +151,7 @@ test('a signing identity Macs would reject is refused before anything is written
     [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, { P12_PASSPHRASE: `wrong-${pki.passphrase}` }, /the passphrase does not open the PKCS#12 file {2}signing\/passphrase/],
     [`signing:\n  pkcs12: ${p('leaf-legacy.p12')}\n  passphrase: { env: P12_PASSPHRASE }\n`, {}, /signing\.passphrase: the environment variable P12_PASSPHRASE is not set {2}secret\/missing/],
     [`signing:\n  pkcs12: ${p('leaf-aes.p12')}\n`, {}, /the PKCS#12 file needs a passphrase/],
+    [`signing:\n  certificate: ${p('leaf.pem')}\n  key: ${encryptedKey}\n`, {}, /the signing key is encrypted and no passphrase is configured {2}signing\/passphrase/],
     [`signing:\n  certificate: ${p('edleaf.pem')}\n  key: ${p('edleaf.key')}\n  chain: [${p('int.pem')}]\n`, {}, /the signing key is ed25519; RSA and EC keys are supported {2}signing\/invalid/],
   ];
   for (const [body, env, expected] of cases) {

@@ -216,6 +216,13 @@ test('a user added after a lookup is found too: the name index is made again', a
   assert.deepEqual(users.get('anna'), { name: 'anna', values: { user: 'anna', email: 'a@example.com' }, line: 3 });
 });
 
+test('a cell a template needs that holds a control character is an error at the user\'s line, the value not echoed', () => {
+  const run = mdmgen(['validate', fleetWith(CSV_HEADER + 'jdoe,S3cr3t-SENTINEL\u0001@example.com,j@CORP.EXAMPLE.COM,E\n', 'preferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n')]);
+  assert.equal(run.code, 2);
+  assert.match(run.stdout, /users\.csv:2:1 {2}error {2}user jdoe: UserSIPID would hold a character a plist cannot carry {2}directory\/invalid-character/);
+  assert.doesNotMatch(run.stdout + run.stderr, /SENTINEL/);
+});
+
 test('a row whose user name is only spaces is an error at its line', () => {
   const run = mdmgen(['validate', fleetWith(CSV_HEADER + 'jdoe,j@example.com,j@CORP.EXAMPLE.COM,E\n   ,x@example.com,x@CORP.EXAMPLE.COM,E\n', '')]);
   assert.equal(run.code, 2);

@@ -95,6 +95,17 @@ test('a setting written as { value } alone is forced, as a plain value is', () =
   assert.deepEqual([settings.get('DisallowSave')!.manage, settings.get('HideTimeStamp')!.manage], ['forced', 'forced']);
 });
 
+test('schema errors: every missing key of a map is named; a value that fits none of its forms is one error, not one per form', () => {
+  const empty = checkFleet('fleet.yaml', Buffer.from('mdmgen: 1\norganization: {}\n')).diagnostics;
+  assert.deepEqual(empty.map((d) => [d.code, d.line, d.column, d.message]), [
+    ['schema/required', 2, 1, 'organization is missing the required key "identifier"'],
+    ['schema/required', 2, 1, 'organization is missing the required key "name"'],
+  ]);
+  const secret = checkFleet('fleet.yaml', Buffer.from(`${HEADER}accounts:\n  - { type: jabber, host: ichat.example.com, password: 5 }\n`)).diagnostics;
+  assert.deepEqual(secret.map((d) => [d.code, d.line, d.column]), [['schema/value', 4, 56]]);
+  assert.match(secret[0]!.message, /accounts\[0\]\.password is not valid: A secret is never written in fleet\.yaml/);
+});
+
 test('through the CLI: exit 2, no stack trace, and the previous build stays byte-identical', { timeout: 120_000 }, () => {
   const dir = tempDir();
   const out = join(dir, 'out');

@@ -33,7 +33,7 @@ export function validateSchema(source: YamlSource, json: unknown): Diagnostic[] 
     const inAlternative = [...alternatives].some((p) => error.instancePath === p && error.keyword !== 'anyOf' && error.keyword !== 'oneOf');
     if (inAlternative) continue;
     const diagnostic = toDiagnostic(source, error);
-    const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.code}`;
+    const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.code}:${diagnostic.message}`;
     if (seen.has(id)) continue;
     seen.add(id);
     diagnostics.push(diagnostic);

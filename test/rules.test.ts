@@ -50,6 +50,8 @@ test('a group name becomes a file name and identifier part of letters, digits, -
   assert.equal(slugify('  R&D / Labs_2 '), 'R-D-Labs_2');
   assert.equal(slugify('Ｆｕｌｌｗｉｄｔｈ'), 'Fullwidth');
   assert.equal(slugify('x'.repeat(80)).length, 64);
+  assert.equal(slugify(`${'x'.repeat(63)} tail`), 'x'.repeat(63), 'a cut never leaves a trailing dash');
+  assert.equal(slugify(`  ${'x'.repeat(64)}`), 'x'.repeat(64), 'leading spaces do not count towards the 64');
 });
 
 test('a template is text and {{variable}} only: hash arguments, @data, helpers, paths and blocks are refused, and a variable must name a column', async () => {

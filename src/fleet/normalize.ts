@@ -262,7 +262,7 @@ function overlay(base: Policy, overrides: Policy): Policy {
 
 /** A group name as a file name and identifier component: letters, digits, '-' and '_' only. */
 export function slugify(name: string): string {
-  return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+/, '').slice(0, 64).replace(/-+$/, '');
 }
 
 function asObject(value: unknown): Data {

@@ -57,7 +57,7 @@ test('a group name becomes a file name and identifier part of letters, digits, -
 test('a template is text and {{variable}} only: hash arguments, @data, helpers, paths and blocks are refused, and a variable must name a column', async () => {
   const { templateProblem } = await import('../src/fleet/templates.js');
   assert.equal(templateProblem('{{user}}@{{ email }}', ['user', 'email']), undefined);
-  for (const text of ['{{user key=1}}', '{{@user}}', '{{lookup user}}', '{{user.name}}']) {
+  for (const text of ['{{user key=1}}', '{{@user}}', '{{lookup user}}', '{{user.name}}', '{{../user}}', '{{this.user}}', '{{./user}}']) {
     assert.match(templateProblem(text, ['user', 'lookup']) ?? '', /^only \{\{variable\}\} is allowed in a template \(no helpers or paths\)$/, text);
   }
   for (const text of ['{{#if user}}x{{/if}}', '{{> partial}}', '{{! note}}']) {

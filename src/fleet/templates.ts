@@ -30,7 +30,7 @@ export function templateProblem(text: string, variables: readonly string[]): str
     if (statement.type !== 'MustacheStatement') return 'only {{variable}} is allowed in a template (no blocks, partials or comments)';
     const mustache = statement as hbs.AST.MustacheStatement;
     const path = mustache.path as hbs.AST.PathExpression;
-    if (mustache.params.length || mustache.hash || path.type !== 'PathExpression' || path.parts.length !== 1 || path.data) {
+    if (mustache.params.length || mustache.hash || path.type !== 'PathExpression' || path.parts.length !== 1 || path.original !== path.parts[0] || path.data) {
       return 'only {{variable}} is allowed in a template (no helpers or paths)';
     }
     const name = path.original;

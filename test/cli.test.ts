@@ -83,6 +83,19 @@ test('a missing fleet file exits 2 naming it', () => {
   assert.match(run.stdout, /cannot read no\/such\/fleet\.yaml: no such file/);
 });
 
+test('a file that cannot be read is said why in words: a name too long, a folder in the way, no permission', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'file'), '');
+  const cases: [string, RegExp][] = [[`${'x'.repeat(300)}.csv`, /: the name is too long$/m], ['file/users.csv', /: a part of the path is a file, not a folder$/m]];
+  if (process.getuid?.() !== 0) cases.push(['/root/users.csv', /: permission denied$/m]);
+  for (const [csv, why] of cases) {
+    const fleet = writeFleet(`${HEADER}directory: { file: "${csv}", columns: { user: sAMAccountName } }\n`, dir);
+    const run = mdmgen(['validate', fleet]);
+    assert.equal(run.code, 2, run.stdout);
+    assert.match(run.stdout.replace(/\s+io\/unreadable$/m, ''), why, csv);
+  }
+});
+
 test('a file named on the command line may be a pipe, read to its end; a device that never ends is refused, not read for ever', () => {
   const fleet = `${HEADER}preferences:\n  com.microsoft.Messenger: { DisallowSave: true }\n`;
   const plist = readFileSync(join(ROOT, 'examples/pulled/MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.Messenger.plist'));

@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../catalog/catalog.js';
 import { atLeast, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { systemReason } from '../diagnostics/system-error.js';
 import { fleetSchema } from '../fleet/schema.js';
 import { formatters, type FormatName } from '../format/formatters.js';
 import type { BuildInput } from '../compile/plan.js';
@@ -153,7 +154,7 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
     if (!keepUsers) await copyFile(new URL('templates/init/users.csv', PACKAGE_ROOT), users, constants.COPYFILE_EXCL);
     await writeFile(target, render({ schemaPath: schemaPath.split('\\').join('/') }));
   } catch (error) {
-    io.stderr(`mdmgen: cannot write ${shown(target)}: ${(error as NodeJS.ErrnoException).code ?? 'failed'}\n`);
+    io.stderr(`mdmgen: cannot write ${shown(target)}: ${systemReason(error)}\n`);
     return EXIT.usage;
   }
   const written = keepUsers ? `Wrote ${shown(target)}; kept ${shown(users)}, whose columns it maps as an Active Directory export's.` : `Wrote ${shown(target)} and a sample ${shown(users)}.`;

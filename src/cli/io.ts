@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
+import { systemReason } from '../diagnostics/system-error.js';
 
 /** Everything the CLI touches outside the process, injectable for tests. */
 export interface Io {
@@ -37,7 +38,7 @@ export function watchStdout(): () => boolean {
   let closed = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') {
-      process.stderr.write(`mdmgen: cannot write to stdout: ${error.code ?? error.message}\n`);
+      process.stderr.write(`mdmgen: cannot write to stdout: ${systemReason(error)}\n`);
       process.exit(EXIT.usage);
     }
     closed = true;
@@ -88,8 +89,7 @@ export async function readNamed(path: string, limit = MAX_INPUT_BYTES): Promise<
       pieces.push(buffer.subarray(0, bytesRead));
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
+    return systemReason(error);
   } finally {
     await handle?.close();
   }
@@ -111,7 +111,7 @@ export async function readStdin(stdin: AsyncIterable<Buffer> = process.stdin, li
       pieces.push(piece);
     }
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return systemReason(error);
   }
   return Buffer.concat(pieces, total);
 }

@@ -5,6 +5,7 @@ import { TarError, TarReader } from './tar.js';
 import type { Progress } from './progress.js';
 import type { Finding } from '../audit/audit.js';
 import { CODES, type Code } from '../diagnostics/diagnostic.js';
+import { systemReason } from '../diagnostics/system-error.js';
 
 /** Preference files are kilobytes: anything bigger than this is reported, never read into memory. */
 export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
@@ -16,6 +17,8 @@ export const MAX_PULLED_BYTES = 16 * 1024 * 1024;
  */
 export const AS_GIVEN = constants.O_RDONLY;
 export const IN_PULL = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+/** What IN_PULL's refusals mean: a link put in a file's place is refused, not followed; a FIFO cannot be read at an offset. */
+const IN_PULL_WORDS = { ELOOP: 'it is a symbolic link, which the audit does not follow', ESPIPE: 'not a regular file' };
 
 export interface Pulled {
   file: string;
@@ -118,7 +121,7 @@ function openArchive(path: string, flags: number): { fd: number; size: number } 
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(`cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ArchiveError(`cannot read it (${systemReason(error, flags & constants.O_NOFOLLOW ? IN_PULL_WORDS : {})})`);
   }
 }
 
@@ -215,7 +218,7 @@ export function unlistedFinding(root: string, arg: string, dir: string, code: st
  * Node reads names as UTF-8, so a name that is not (a Mac writes none, a broken copy can) comes back with
  * U+FFFD in it and names no file: ENOENT, which would say the file is gone.
  */
-const why = (code: string, rel: string) => (code === 'ENOENT' && rel.includes('\ufffd') ? 'its name is not UTF-8; rename it' : code);
+const why = (code: string, rel: string) => (code === 'ENOENT' && rel.includes('\ufffd') ? 'its name is not UTF-8; rename it' : systemReason({ code }));
 
 /** A pulled file under a folder given as `arg` (resolved as the absolute `root`), by its path relative to it. */
 export function readPulled(root: string, arg: string, rel: string, domain: string): Pulled {
@@ -260,7 +263,7 @@ function readCapped(path: string, flags: number): Buffer | { problem: string } {
     }
     return read === size ? bytes : bytes.subarray(0, read);
   } catch (error) {
-    return { problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { problem: `cannot read it (${systemReason(error, IN_PULL_WORDS)})` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { systemReason } from '../diagnostics/system-error.js';
 import type { Artifact } from './plan.js';
 
 export class OutputError extends Error {}
@@ -36,7 +37,7 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
   const name = basename(target);
   await mkdir(parent, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     // mkdir -p answers EEXIST when a part of the path is a file.
-    const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : reason(error);
+    const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : systemReason(error);
     throw new OutputError(`cannot create ${parent}: ${why}`);
   });
   await recover(parent, name, target);
@@ -57,7 +58,7 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     if (error instanceof OutputError || !(error as NodeJS.ErrnoException).code) throw error;
-    throw new OutputError(`cannot write the build: ${reason(error as NodeJS.ErrnoException)}`);
+    throw new OutputError(`cannot write the build: ${systemReason(error)}`);
   }
 
   const previous = join(parent, `${name}${OLD}${process.pid}`);
@@ -68,7 +69,7 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
   } catch (error) {
     if (hadPrevious && !(await exists(target))) await rename(previous, target).catch(() => undefined);
     await rm(staging, { recursive: true, force: true });
-    throw new OutputError(`cannot replace ${target}: ${reason(error as NodeJS.ErrnoException)}`);
+    throw new OutputError(`cannot replace ${target}: ${systemReason(error)}`);
   }
   if (hadPrevious) await rm(previous, { recursive: true, force: true });
 }
@@ -196,14 +197,3 @@ async function exists(path: string): Promise<boolean> {
   return lstat(path).then(() => true, () => false);
 }
 
-function reason(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ENOSPC': return 'the disk is full';
-    case 'EROFS': return 'the file system is read-only';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
-    case 'EEXIST': return 'the path already exists';
-    default: return error.code ?? error.message;
-  }
-}

@@ -41,6 +41,7 @@ export const CODES = {
   'pref/type': 'error',
   'pref/not-applicable': 'warning',
   'pref/unchecked-domain': 'warning',
+  'pref/domain-case': 'error',
   'rule/port-range-order': 'error',
   'rule/port-range-size': 'error',
   'rule/port-range-incomplete': 'error',

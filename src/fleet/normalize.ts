@@ -31,7 +31,7 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
         slug: slugify(name),
         ...(typeof group.description === 'string' && { description: group.description }),
         keyPath,
-        policy: overlay(base, readPolicy(group.preferences, [...keyPath, 'preferences'], catalog, report)),
+        policy: overlay(base, readPolicy(group.preferences, [...keyPath, 'preferences'], catalog, report, base.keys())),
       };
     });
   const directory = asObject(root.directory);
@@ -110,11 +110,23 @@ function readAccount(raw: Data, keyPath: KeyPath): Account {
   };
 }
 
-function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report): Policy {
+function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report, inherited: Iterable<string> = []): Policy {
   const policy = new Map<string, Map<string, Setting>>();
+  const spellings = new Map([...catalog.keys(), ...inherited].map((d) => [d.toLowerCase(), d]));
   for (const [domain, keys] of Object.entries(asObject(raw))) {
+    // A domain is one file on a Mac's disk, which ignores case, and a name CFPreferences matches exactly:
+    // a second spelling is a slip that would write a profile for no application and one plist over another.
+    const twin = spellings.get(domain.toLowerCase());
+    if (twin !== undefined && twin !== domain) {
+      report('pref/domain-case', `${domain} is ${twin} with other capitals: a Mac matches domains exactly, and keeps both in one file; write ${twin}`, [...at, domain], 'key');
+      continue;
+    }
+    spellings.set(domain.toLowerCase(), domain);
     const entry = catalog.get(domain);
-    if (!entry) report('pref/unchecked-domain', `${domain} is not in the catalogue: its keys are passed through unchecked`, [...at, domain], 'key');
+    if (!entry) {
+      const hint = suggest(domain, catalog.keys());
+      report('pref/unchecked-domain', `${domain} is not in the catalogue: its keys are passed through unchecked${hint ? `; did you mean ${hint}?` : ''}`, [...at, domain], 'key');
+    }
     const settings = new Map<string, Setting>();
     for (const [key, written] of Object.entries(asObject(keys))) {
       const keyPath = [...at, domain, key];

@@ -1,17 +1,18 @@
 // Property: the example fleet.yaml, edited the way people slip (a value of the wrong kind, a line lost or
 // doubled, a key misspelt, an indent off), goes through the whole build in this process. Byte mutations
 // (plist-properties) mostly stop at YAML syntax; these reach the schema, the rules, the directory, the
-// install point and the compiler. Each run must end in a build or in located errors, never an exception,
+// install point, the compiler and the audit. Each run must end in a build or in located errors, never an exception,
 // and an error must leave no output folder.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { audit } from '../src/cli/audit.js';
 import { build } from '../src/cli/commands.js';
 import type { Io } from '../src/cli/io.js';
 import { CODES } from '../src/diagnostics/diagnostic.js';
-import { exampleCopy } from './helpers/helpers.js';
+import { exampleCopy, ROOT } from './helpers/helpers.js';
 
 const VALUES = [
   'true', 'false', '0', '1', '-1', '65536', '1.5', '.nan', '~', '""', '"x"', '[]', '{}', '[1, 2]', '0600', '0x10',
@@ -51,7 +52,7 @@ test('property: the example, edited as people slip, builds or gives located erro
     kind: fc.constantFrom('value', 'value', 'value', 'delete', 'double', 'typo', 'indent', 'outdent'),
     pick: fc.nat(),
   }) as fc.Arbitrary<Edit>;
-  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), async (edits) => {
+  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), fc.constantFrom('xml', 'binary'), async (edits, plistFormat) => {
     const text = apply(original, edits);
     writeFileSync(join(dir, 'fleet.yaml'), text);
     const output = join(dir, `build-${built + refused}`);
@@ -61,13 +62,21 @@ test('property: the example, edited as people slip, builds or gives located erro
       stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: dir, env: { NO_COLOR: '1' },
       stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date('2026-06-01T00:00:00Z'),
     };
-    const code = await build(io, 'fleet.yaml', { output, plistFormat: 'xml', failOn: 'error' });
+    const code = await build(io, 'fleet.yaml', { output, plistFormat, failOn: 'error' });
     const report = `${text}\n---\n${stdout}${stderr}`;
     assert.ok(code === 0 || code === 2, report);
     assert.doesNotMatch(stdout + stderr, /internal error|\n\s+at |undefined|\[object /, report);
     if (code === 0) {
       built++;
       assert.ok(existsSync(join(output, 'manifest.json')), report);
+      // What builds is also a policy to audit against: the example's pulls, against it, in every format.
+      for (const format of ['json', 'stylish', 'sarif'] as const) {
+        stdout = '';
+        const audited = await audit(io, 'fleet.yaml', [join(ROOT, 'examples', 'pulled')], { format, failOn: 'error' });
+        assert.ok(audited === 0 || audited === 1, `${format}\n${report}\n${stdout}`);
+        assert.doesNotMatch(stdout + stderr, /internal error|\n\s+at |undefined|\[object /, `${format}\n${report}`);
+        if (format !== 'stylish') JSON.parse(stdout);
+      }
       return;
     }
     refused++;

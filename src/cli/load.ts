@@ -43,7 +43,7 @@ export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
   return failed ? { diagnostics: sortDiagnostics(diagnostics) } : { fleet, source, users: directory.users!, bytes: fleetBytes, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-export async function readInput(display: string, path: string): Promise<Buffer | Diagnostic> {
+async function readInput(display: string, path: string): Promise<Buffer | Diagnostic> {
   const read = await readNamed(path);
   return Buffer.isBuffer(read) ? read : { code: 'io/unreadable', severity: CODES['io/unreadable'], message: `cannot read ${display}: ${read}`, file: display };
 }

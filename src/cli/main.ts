@@ -13,7 +13,7 @@ const failOn = () => new Option('--fail-on <severity>', 'exit 1 when a diagnosti
 // -f as ESLint and Spectral spell it, for the same report formats.
 const findingsFormat = () => new Option('-f, --format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'junit', 'csv', 'html']).default('stylish');
 
-export function createProgram(io: Io, setExit: (code: number) => void): commander.Command {
+function createProgram(io: Io, setExit: (code: number) => void): commander.Command {
   const program = new Command('mdmgen')
     .description('Compile one fleet.yaml into Messenger for Mac and iChat preference plists and configuration profiles.')
     .version(VERSION)

@@ -24,7 +24,7 @@ export interface InstallPointEntry {
 const DAEMON = 'com.microsoft.MessengerDaemon';
 
 /** A value inside single quotes for sh: nothing in it is expanded. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -63,7 +63,7 @@ export function daysLeft(cert: Certificate, now: Date): number {
 }
 
 /** Total length of the DER element at the start of `bytes` (header and content), or -1 if malformed. */
-export function derElementLength(bytes: Uint8Array): number {
+function derElementLength(bytes: Uint8Array): number {
   if (bytes.length < 2) return -1;
   const first = bytes[1]!;
   if (first < 0x80) return 2 + first;

@@ -32,7 +32,7 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 const TAG_NAMES = ['key', 'string', 'integer', 'true', 'false', 'dict', 'array', 'real', 'date', 'data', 'plist'];
 
 /** The document as text: UTF-8 (BOM or not) or UTF-16 with a BOM, refusing invalid bytes and characters. */
-export function decodeXml(bytes: Uint8Array): string {
+function decodeXml(bytes: Uint8Array): string {
   const decoded = decodeText(bytes);
   if ('invalidAt' in decoded) throw new PlistError(`${decoded.problem} at byte offset ${decoded.invalidAt}`, { offset: decoded.invalidAt });
   const { text } = decoded;

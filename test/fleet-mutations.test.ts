@@ -1,8 +1,8 @@
-// Property: the example fleet.yaml, edited the way people slip (a value of the wrong kind, a line lost or
-// doubled, a key misspelt, an indent off), goes through the whole build in this process. Byte mutations
-// (plist-properties) mostly stop at YAML syntax; these reach the schema, the rules, the directory, the
-// install point, the compiler and the audit. Each run must end in a build or in located errors, never an exception,
-// and an error must leave no output folder.
+// Property: the example's fleet.yaml and users.csv, edited the way people slip (a value of the wrong kind, a
+// line lost or doubled, a key's capitals changed, an indent off, a cell or a row gone wrong), go through the
+// whole build in this process. Byte mutations (plist-properties) mostly stop at YAML syntax; these reach the
+// schema, the rules, the directory, the install point, the compiler and the audit. Each run must end in a
+// build or in located errors, never an exception, and an error must leave no output folder.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,53 +41,104 @@ function apply(text: string, edits: readonly Edit[]): string {
   return lines.join('\n');
 }
 
-test('property: the example, edited as people slip, builds or gives located errors, never an exception or a partial output', { timeout: 300_000 }, async () => {
+const CELLS = [
+  '', ' ', 'jdoe', 'JDOE', 'Jdoe', '../x', 'a/b', 'con', 'x.', '"a ""b"""', '"open', 'a"b', 'Jos\u00e9', 'Jose\u0301', '\u0001',
+  'x'.repeat(300), 'Engineering', 'engineering', 'Nobody', 'someone', 'someone@CORP.EXAMPLE.COM', '?', '"a,b"', '\ufeffjdoe',
+];
+
+type CsvEdit = { row: number; column: number; kind: 'cell' | 'delete' | 'double' | 'extra' | 'crlf'; pick: number };
+
+function applyCsv(text: string, edits: readonly CsvEdit[]): string {
+  let rows = text.split('\n');
+  for (const { row, column, kind, pick } of edits) {
+    const at = row % rows.length;
+    const cells = rows[at]!.split(',');
+    switch (kind) {
+      case 'cell': cells[column % cells.length] = CELLS[pick % CELLS.length]!; rows[at] = cells.join(','); break;
+      case 'delete': rows.splice(at, 1); break;
+      case 'double': rows.splice(at, 0, rows[at]!); break;
+      case 'extra': rows[at] = `${rows[at]},extra`; break;
+      case 'crlf': rows = rows.map((r) => (r.endsWith('\r') ? r : `${r}\r`)); break;
+    }
+  }
+  return rows.join('\n');
+}
+
+const SLIP = /internal error|\n\s+at |undefined|\[object /;
+
+/**
+ * Builds the example folder as it now is, into a new folder, and checks the outcome: a build (which the
+ * example's pulls are then audited against, in three formats) or errors with their place and no output.
+ */
+async function buildChecked(dir: string, run: number, plistFormat: 'xml' | 'binary', edited: string): Promise<boolean> {
+  const output = join(dir, `build-${run}`);
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: dir, env: { NO_COLOR: '1' },
+    stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date('2026-06-01T00:00:00Z'),
+  };
+  const code = await build(io, 'fleet.yaml', { output, plistFormat, failOn: 'error' });
+  const report = `${edited}\n---\n${stdout}${stderr}`;
+  assert.ok(code === 0 || code === 2, report);
+  assert.doesNotMatch(stdout + stderr, SLIP, report);
+  if (code === 0) {
+    assert.ok(existsSync(join(output, 'manifest.json')), report);
+    for (const format of ['json', 'stylish', 'sarif'] as const) {
+      stdout = '';
+      const audited = await audit(io, 'fleet.yaml', [join(ROOT, 'examples', 'pulled')], { format, failOn: 'error' });
+      assert.ok(audited === 0 || audited === 1, `${format}\n${report}\n${stdout}`);
+      assert.doesNotMatch(stdout + stderr, SLIP, `${format}\n${report}`);
+      if (format !== 'stylish') JSON.parse(stdout);
+    }
+    return true;
+  }
+  assert.equal(existsSync(output), false, `no partial output\n${report}`);
+  const errors = [...(stdout + stderr).matchAll(/^(\S+?)(?::(\d+):(\d+))?\s+error\s+.*\s(\S+\/\S+)$/gm)];
+  assert.ok(errors.length > 0, `an error is reported\n${report}`);
+  for (const [, file, line, , errorCode] of errors) {
+    assert.ok(errorCode! in CODES, `${errorCode} is a documented code\n${report}`);
+    if ((file === 'fleet.yaml' || file === 'users.csv') && !errorCode!.startsWith('io/')) assert.ok(line, `an error in ${file} has its line and column\n${report}`);
+  }
+  return false;
+}
+
+const format = fc.constantFrom<'xml' | 'binary'>('xml', 'binary');
+
+test('property: the example\'s fleet.yaml, edited as people slip, builds or gives located errors, never an exception or a partial output', { timeout: 300_000 }, async () => {
   const dir = join(exampleCopy(), '..');
   const original = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-  const codes = new Set<string>(Object.keys(CODES));
+  let run = 0;
   let built = 0;
-  let refused = 0;
   const edit = fc.record({
     line: fc.nat(),
     kind: fc.constantFrom('value', 'value', 'value', 'delete', 'double', 'typo', 'indent', 'outdent'),
     pick: fc.nat(),
   }) as fc.Arbitrary<Edit>;
-  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), fc.constantFrom('xml', 'binary'), async (edits, plistFormat) => {
+  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
     const text = apply(original, edits);
     writeFileSync(join(dir, 'fleet.yaml'), text);
-    const output = join(dir, `build-${built + refused}`);
-    let stdout = '';
-    let stderr = '';
-    const io: Io = {
-      stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: dir, env: { NO_COLOR: '1' },
-      stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date('2026-06-01T00:00:00Z'),
-    };
-    const code = await build(io, 'fleet.yaml', { output, plistFormat, failOn: 'error' });
-    const report = `${text}\n---\n${stdout}${stderr}`;
-    assert.ok(code === 0 || code === 2, report);
-    assert.doesNotMatch(stdout + stderr, /internal error|\n\s+at |undefined|\[object /, report);
-    if (code === 0) {
-      built++;
-      assert.ok(existsSync(join(output, 'manifest.json')), report);
-      // What builds is also a policy to audit against: the example's pulls, against it, in every format.
-      for (const format of ['json', 'stylish', 'sarif'] as const) {
-        stdout = '';
-        const audited = await audit(io, 'fleet.yaml', [join(ROOT, 'examples', 'pulled')], { format, failOn: 'error' });
-        assert.ok(audited === 0 || audited === 1, `${format}\n${report}\n${stdout}`);
-        assert.doesNotMatch(stdout + stderr, /internal error|\n\s+at |undefined|\[object /, `${format}\n${report}`);
-        if (format !== 'stylish') JSON.parse(stdout);
-      }
-      return;
-    }
-    refused++;
-    assert.equal(existsSync(output), false, `no partial output\n${report}`);
-    const errors = [...(stdout + stderr).matchAll(/^(\S+?)(?::(\d+):(\d+))?\s+error\s+.*\s(\S+\/\S+)$/gm)];
-    assert.ok(errors.length > 0, `an error is reported\n${report}`);
-    for (const [, file, line, , errorCode] of errors) {
-      assert.ok(codes.has(errorCode!), `${errorCode} is a documented code\n${report}`);
-      if (file === 'fleet.yaml' && !errorCode!.startsWith('io/')) assert.ok(line, `an error in fleet.yaml has its line and column\n${report}`);
-    }
+    if (await buildChecked(dir, run++, plistFormat, text)) built++;
   }), { numRuns: 200 });
   // Both ends are reached: the edits are neither all harmless nor all fatal.
-  assert.ok(built >= 10 && refused >= 50, `built ${built}, refused ${refused}`);
+  assert.ok(built >= 10 && run - built >= 50, `built ${built} of ${run}`);
+});
+
+test('property: the example\'s users.csv, edited as people slip, builds or gives errors at their line, never an exception or a partial output', { timeout: 300_000 }, async () => {
+  const dir = join(exampleCopy(), '..');
+  const original = readFileSync(join(dir, 'users.csv'), 'utf8');
+  let run = 0;
+  let built = 0;
+  const edit = fc.record({
+    row: fc.nat(),
+    column: fc.nat(),
+    kind: fc.constantFrom('cell', 'cell', 'cell', 'delete', 'double', 'extra', 'crlf'),
+    pick: fc.nat(),
+  }) as fc.Arbitrary<CsvEdit>;
+  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
+    const text = applyCsv(original, edits);
+    writeFileSync(join(dir, 'users.csv'), text);
+    if (await buildChecked(dir, run++, plistFormat, text)) built++;
+  }), { numRuns: 200 });
+  assert.ok(built >= 10 && run - built >= 50, `built ${built} of ${run}`);
 });

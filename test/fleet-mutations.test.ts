@@ -4,7 +4,7 @@
 // schema, the rules, the directory, the install point, the compiler and the audit. Each run must end in a
 // build or in located errors, never an exception, and an error must leave no output folder.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -13,20 +13,25 @@ import { build } from '../src/cli/commands.js';
 import type { Io } from '../src/cli/io.js';
 import { CODES } from '../src/diagnostics/diagnostic.js';
 import { exampleCopy, ROOT } from './helpers/helpers.js';
+import { makePki } from './helpers/pki.js';
+
+const PKI_FILES = ['root.pem', 'int.pem', 'leaf.pem', 'leaf.key', 'enc.pem', 'enc.key', 'other.pem', 'ecleaf.pem', 'ecleaf.key'];
 
 const VALUES = [
   'true', 'false', '0', '1', '-1', '65536', '1.5', '.nan', '~', '""', '"x"', '[]', '{}', '[1, 2]', '0600', '0x10',
   '"{{nope}}"', '"{{user}}"', '"{{upn}}@x"', '"a\\u0001b"', 'tls', 'tcp', 'manual', 'auto', 'Engineering',
   '9223372036854775808', '{ value: 1 }', '{ manage: forced }', '{ value: true, manage: sometimes }', '{ value: 5, manage: often }',
   'x'.repeat(300), '"../../etc/passwd"', '"/"', 'vendor', 'tar.gz', 'smb://', 'com.example', '&a 1', '*a',
+  ...PKI_FILES, '[leaf.pem, int.pem]', '[]', 'users.csv', 'fleet.yaml', '{ env: NOPE }', '{ file: leaf.key }',
 ];
 
 type Edit = { line: number; kind: 'value' | 'delete' | 'double' | 'typo' | 'indent' | 'outdent'; pick: number };
 
-function apply(text: string, edits: readonly Edit[]): string {
+/** Applies the edits to the lines from `from` on. */
+function apply(text: string, edits: readonly Edit[], from = 0): string {
   const lines = text.split('\n');
   for (const { line, kind, pick } of edits) {
-    const at = line % lines.length;
+    const at = Math.min(from + (line % Math.max(1, lines.length - from)), lines.length - 1);
     const current = lines[at]!;
     const pair = /^(\s*-?\s*[A-Za-z][\w.]*:)(\s.*)?$/.exec(current);
     switch (kind) {
@@ -70,13 +75,13 @@ const SLIP = /internal error|\n\s+at |undefined|\[object /;
  * Builds the example folder as it now is, into a new folder, and checks the outcome: a build (which the
  * example's pulls are then audited against, in three formats) or errors with their place and no output.
  */
-async function buildChecked(dir: string, run: number, plistFormat: 'xml' | 'binary', edited: string): Promise<boolean> {
+async function buildChecked(dir: string, run: number, plistFormat: 'xml' | 'binary', edited: string, now = new Date('2026-06-01T00:00:00Z')): Promise<boolean> {
   const output = join(dir, `build-${run}`);
   let stdout = '';
   let stderr = '';
   const io: Io = {
     stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: dir, env: { NO_COLOR: '1' },
-    stdoutIsTTY: false, stderrIsTTY: false, now: () => new Date('2026-06-01T00:00:00Z'),
+    stdoutIsTTY: false, stderrIsTTY: false, now: () => now,
   };
   const code = await build(io, 'fleet.yaml', { output, plistFormat, failOn: 'error' });
   const report = `${edited}\n---\n${stdout}${stderr}`;
@@ -105,23 +110,44 @@ async function buildChecked(dir: string, run: number, plistFormat: 'xml' | 'bina
 
 const format = fc.constantFrom<'xml' | 'binary'>('xml', 'binary');
 
+const fleetEdit = fc.record({
+  line: fc.nat(),
+  kind: fc.constantFrom('value', 'value', 'value', 'delete', 'double', 'typo', 'indent', 'outdent'),
+  pick: fc.nat(),
+}) as fc.Arbitrary<Edit>;
+
 test('property: the example\'s fleet.yaml, edited as people slip, builds or gives located errors, never an exception or a partial output', { timeout: 300_000 }, async () => {
   const dir = join(exampleCopy(), '..');
   const original = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
   let run = 0;
   let built = 0;
-  const edit = fc.record({
-    line: fc.nat(),
-    kind: fc.constantFrom('value', 'value', 'value', 'delete', 'double', 'typo', 'indent', 'outdent'),
-    pick: fc.nat(),
-  }) as fc.Arbitrary<Edit>;
-  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
+  await fc.assert(fc.asyncProperty(fc.array(fleetEdit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
     const text = apply(original, edits);
     writeFileSync(join(dir, 'fleet.yaml'), text);
     if (await buildChecked(dir, run++, plistFormat, text)) built++;
   }), { numRuns: 200 });
   // Both ends are reached: the edits are neither all harmless nor all fatal.
   assert.ok(built >= 10 && run - built >= 50, `built ${built} of ${run}`);
+});
+
+test('property: the example with trust anchors and a signing identity, those sections edited as people slip, builds signed or gives located errors', { timeout: 300_000 }, async () => {
+  const dir = join(exampleCopy(), '..');
+  const pki = makePki();
+  for (const name of PKI_FILES) copyFileSync(pki.path(name), join(dir, name));
+  const example = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
+  const original = `${example}\ntrust:\n  - file: root.pem\n  - file: int.pem\nsigning:\n  certificate: leaf.pem\n  key: leaf.key\n  chain: [int.pem]\n`;
+  const from = example.split('\n').length;
+  let run = 0;
+  let built = 0;
+  let signed = 0;
+  await fc.assert(fc.asyncProperty(fc.array(fleetEdit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
+    const text = apply(original, edits, from);
+    writeFileSync(join(dir, 'fleet.yaml'), text);
+    if (!(await buildChecked(dir, run, plistFormat, text.slice(example.length), new Date()))) return void run++;
+    built++;
+    if (readFileSync(join(dir, `build-${run++}`, 'profiles', 'base.mobileconfig'))[0] === 0x30) signed++;
+  }), { numRuns: 150 });
+  assert.ok(signed >= 10 && run - built >= 30, `built ${built} of ${run}, ${signed} signed`);
 });
 
 test('property: the example\'s users.csv, edited as people slip, builds or gives errors at their line, never an exception or a partial output', { timeout: 300_000 }, async () => {

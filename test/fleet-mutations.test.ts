@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { audit } from '../src/cli/audit.js';
 import { build } from '../src/cli/commands.js';
@@ -70,6 +71,7 @@ function applyCsv(text: string, edits: readonly CsvEdit[]): string {
 }
 
 const SLIP = /internal error|\n\s+at |undefined|\[object /;
+const validateFindings = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/findings.schema.json'), 'utf8')) as object);
 
 /**
  * Builds the example folder as it now is, into a new folder, and checks the outcome: a build (which the
@@ -94,7 +96,8 @@ async function buildChecked(dir: string, run: number, plistFormat: 'xml' | 'bina
       const audited = await audit(io, 'fleet.yaml', [join(ROOT, 'examples', 'pulled')], { format, failOn: 'error' });
       assert.ok(audited === 0 || audited === 1, `${format}\n${report}\n${stdout}`);
       assert.doesNotMatch(stdout + stderr, SLIP, `${format}\n${report}`);
-      if (format !== 'stylish') JSON.parse(stdout);
+      if (format === 'json') assert.ok(validateFindings(JSON.parse(stdout)), `${JSON.stringify(validateFindings.errors)}\n${report}`);
+      if (format === 'sarif') assert.equal((JSON.parse(stdout) as { version: string }).version, '2.1.0');
     }
     return true;
   }

@@ -94,6 +94,8 @@ test('a file that cannot be read is said why in words: a name too long, a folder
     assert.equal(run.code, 2, run.stdout);
     assert.match(run.stdout.replace(/\s+io\/unreadable$/m, ''), why, csv);
   }
+  const long = join(dir, 'x'.repeat(300));
+  assert.deepEqual(mdmgen(['init', long]).stderr, `mdmgen: cannot make ${relative(ROOT, long)}: the name is too long\n`);
 });
 
 test('a file named on the command line may be a pipe, read to its end; a device that never ends is refused, not read for ever', () => {

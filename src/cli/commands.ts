@@ -147,7 +147,7 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
     await mkdir(dirname(target), { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    io.stderr(`mdmgen: ${code === 'EEXIST' || code === 'ENOTDIR' ? `${shown(dirname(target))} is not a folder` : `cannot make ${shown(dirname(target))}: ${code ?? 'failed'}`}\n`);
+    io.stderr(`mdmgen: ${code === 'EEXIST' || code === 'ENOTDIR' ? `${shown(dirname(target))} is not a folder` : `cannot make ${shown(dirname(target))}: ${systemReason(error)}`}\n`);
     return EXIT.usage;
   }
   try {

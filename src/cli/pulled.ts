@@ -580,7 +580,7 @@ async function readTar(arg: string, path: string, flags: number, domainOf: Domai
   } catch (error) {
     // A bug while auditing a plist is not the archive's fault, and is not reported as if it were.
     const e = error as NodeJS.ErrnoException;
-    if (e.syscall) throw new ArchiveError(`cannot read it (${e.code})`);
+    if (e.syscall) throw new ArchiveError(`cannot read it (${systemReason(e)})`);
     if (error instanceof TarError || e.code?.startsWith('Z_')) throw new ArchiveError(`not a readable ${kind} archive (${e.message})`);
     throw error;
   } finally {

@@ -69,6 +69,8 @@ class XmlReader {
 
   read(): ReadResult {
     this.prolog();
+    // Checked before a token is read: text there (a JSON or text file) would be decoded first, and refused for its '&'.
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) !== 0x3c) this.fail('the document does not start with <plist>', this.pos);
     const root = this.next();
     if (root.kind !== 'open' || root.name !== 'plist') this.fail('the document does not start with <plist>', root.at);
     const value = this.value(1);

@@ -119,16 +119,24 @@ const fleetEdit = fc.record({
   pick: fc.nat(),
 }) as fc.Arbitrary<Edit>;
 
+/** Builds `runs` edits of one of the example's files; says how many built, and how many of those were signed. */
+async function editedBuilds<E>(dir: string, file: string, edits: fc.Arbitrary<E>, edited: (edits: E[]) => string, runs: number, now?: Date): Promise<{ run: number; built: number; signed: number }> {
+  const count = { run: 0, built: 0, signed: 0 };
+  await fc.assert(fc.asyncProperty(fc.array(edits, { minLength: 1, maxLength: 3 }), format, async (chosen, plistFormat) => {
+    const text = edited(chosen);
+    writeFileSync(join(dir, file), text);
+    const run = count.run++;
+    if (!(await buildChecked(dir, run, plistFormat, text, now))) return;
+    count.built++;
+    if (readFileSync(join(dir, `build-${run}`, 'profiles', 'base.mobileconfig'))[0] === 0x30) count.signed++;
+  }), { numRuns: runs });
+  return count;
+}
+
 test('property: the example\'s fleet.yaml, edited as people slip, builds or gives located errors, never an exception or a partial output', { timeout: 300_000 }, async () => {
   const dir = join(exampleCopy(), '..');
   const original = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-  let run = 0;
-  let built = 0;
-  await fc.assert(fc.asyncProperty(fc.array(fleetEdit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
-    const text = apply(original, edits);
-    writeFileSync(join(dir, 'fleet.yaml'), text);
-    if (await buildChecked(dir, run++, plistFormat, text)) built++;
-  }), { numRuns: 200 });
+  const { run, built } = await editedBuilds(dir, 'fleet.yaml', fleetEdit, (edits) => apply(original, edits), 200);
   // Both ends are reached: the edits are neither all harmless nor all fatal.
   assert.ok(built >= 10 && run - built >= 50, `built ${built} of ${run}`);
 });
@@ -140,34 +148,19 @@ test('property: the example with trust anchors and a signing identity, those sec
   const example = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
   const original = `${example}\ntrust:\n  - file: root.pem\n  - file: int.pem\nsigning:\n  certificate: leaf.pem\n  key: leaf.key\n  chain: [int.pem]\n`;
   const from = example.split('\n').length;
-  let run = 0;
-  let built = 0;
-  let signed = 0;
-  await fc.assert(fc.asyncProperty(fc.array(fleetEdit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
-    const text = apply(original, edits, from);
-    writeFileSync(join(dir, 'fleet.yaml'), text);
-    if (!(await buildChecked(dir, run, plistFormat, text.slice(example.length), new Date()))) return void run++;
-    built++;
-    if (readFileSync(join(dir, `build-${run++}`, 'profiles', 'base.mobileconfig'))[0] === 0x30) signed++;
-  }), { numRuns: 150 });
+  const { run, built, signed } = await editedBuilds(dir, 'fleet.yaml', fleetEdit, (edits) => apply(original, edits, from), 150, new Date());
   assert.ok(signed >= 10 && run - built >= 30, `built ${built} of ${run}, ${signed} signed`);
 });
 
 test('property: the example\'s users.csv, edited as people slip, builds or gives errors at their line, never an exception or a partial output', { timeout: 300_000 }, async () => {
   const dir = join(exampleCopy(), '..');
   const original = readFileSync(join(dir, 'users.csv'), 'utf8');
-  let run = 0;
-  let built = 0;
   const edit = fc.record({
     row: fc.nat(),
     column: fc.nat(),
     kind: fc.constantFrom('cell', 'cell', 'cell', 'delete', 'double', 'extra', 'crlf'),
     pick: fc.nat(),
   }) as fc.Arbitrary<CsvEdit>;
-  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), format, async (edits, plistFormat) => {
-    const text = applyCsv(original, edits);
-    writeFileSync(join(dir, 'users.csv'), text);
-    if (await buildChecked(dir, run++, plistFormat, text)) built++;
-  }), { numRuns: 200 });
+  const { run, built } = await editedBuilds(dir, 'users.csv', edit, (edits) => applyCsv(original, edits), 200);
   assert.ok(built >= 10 && run - built >= 50, `built ${built} of ${run}`);
 });

@@ -407,6 +407,18 @@ test('a Messenger plist missing beside the other (a user who deleted com.microso
   assert.deepEqual(alone.report.findings.map((f) => f.code), []);
 });
 
+test('a plist named with other capitals (com.microsoft.messenger.plist, as `defaults write com.microsoft.messenger` makes it) is that domain\'s: a Mac\'s disk ignores case, and Messenger reads it', () => {
+  const dir = tempDir();
+  const prefs = join(dir, 'pull', 'MAC-0217', 'Users', 'jgarcia', 'Library', 'Preferences', 'Microsoft');
+  cpSync(join(PULLED, 'MAC-0217'), join(dir, 'pull', 'MAC-0217'), { recursive: true });
+  execFileSync('mv', [join(prefs, 'com.microsoft.Messenger.plist'), join(prefs, 'com.microsoft.messenger.plist')]);
+  const runs = ['0', '2'].map((threads) => (JSON.parse(mdmgen(['audit', EXAMPLE, 'pull', '--format', 'json'], { cwd: dir, env: { MDMGEN_THREADS: threads } }).stdout) as JsonReport).findings);
+  assert.deepEqual(runs[1], runs[0], 'threads give the same report');
+  assert.deepEqual(runs[0]!.map((f) => [f.code, f.domain, f.key, f.file]), [
+    ['audit/value-mismatch', 'com.microsoft.Messenger', 'DisallowSave', join('pull', 'MAC-0217/Users/jgarcia/Library/Preferences/Microsoft/com.microsoft.messenger.plist')],
+  ], 'audited as com.microsoft.Messenger, and not missing');
+});
+
 test('FolderSiblings: a folder split between threads is whole once its halves are merged; only incomplete folders are held', async () => {
   const { FolderSiblings } = await import('../src/audit/audit.js');
   const siblings = new FolderSiblings(loadCatalog());

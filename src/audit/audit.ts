@@ -48,8 +48,18 @@ export function domainOf(path: string, context: AuditContext): string | undefine
   if (!name.endsWith('.plist') || path.includes('/ByHost/')) return undefined;
   const domain = name.slice(0, -'.plist'.length);
   const { fleet, catalog } = context;
-  return catalog.has(domain) || fleet.base.has(domain) || fleet.groups.some((g) => g.policy.has(domain)) ? domain : undefined;
+  if (catalog.has(domain) || fleet.base.has(domain) || fleet.groups.some((g) => g.policy.has(domain))) return domain;
+  // A Mac's disk ignores case: Messenger, asking for com.microsoft.Messenger, reads the com.microsoft.messenger.plist
+  // that `defaults write com.microsoft.messenger ...` made. It is that domain's file, not one to pass over.
+  let folded = foldedDomains.get(context);
+  if (!folded) {
+    folded = new Map([...catalog.keys(), ...fleet.base.keys(), ...fleet.groups.flatMap((g) => [...g.policy.keys()])].map((d) => [d.toLowerCase(), d]));
+    foldedDomains.set(context, folded);
+  }
+  return folded.get(domain.toLowerCase());
 }
+
+const foldedDomains = new WeakMap<AuditContext, Map<string, string>>();
 
 /** A pulled file as read: its bytes, or why they could not be read. */
 export interface PulledBytes {

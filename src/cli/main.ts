@@ -22,7 +22,7 @@ function createProgram(io: Io, setExit: (code: number) => void): commander.Comma
     .showHelpAfterError('(run mdmgen --help for usage)');
 
   program.command('build')
-    .description('validate FLEET, then write plists, profiles and manifest.json into DIR')
+    .description('validate FLEET, then write its plists, profiles, install point and manifest.json into the output folder (-o)')
     .argument('<fleet>', 'the fleet.yaml policy file')
     .option('-o, --output <dir>', 'output folder (default: build/ next to FLEET)')
     .addOption(new Option('--plist-format <format>', 'format of the preference plists').choices(['xml', 'binary']).default('xml'))

@@ -22,7 +22,7 @@ const VALUES = [
   'true', 'false', '0', '1', '-1', '65536', '1.5', '.nan', '~', '""', '"x"', '[]', '{}', '[1, 2]', '0600', '0x10',
   '"{{nope}}"', '"{{user}}"', '"{{upn}}@x"', '"a\\u0001b"', 'tls', 'tcp', 'manual', 'auto', 'Engineering',
   '9223372036854775808', '{ value: 1 }', '{ manage: forced }', '{ value: true, manage: sometimes }', '{ value: 5, manage: often }',
-  'x'.repeat(300), '"../../etc/passwd"', '"/"', 'vendor', 'tar.gz', 'smb://', 'com.example', '&a 1', '*a',
+  '!!set { a }', '!!binary aGVsbG8=', '!!timestamp 2001-12-14', '!!omap [ a: 1 ]', 'x'.repeat(300), '"../../etc/passwd"', '"/"', 'vendor', 'tar.gz', 'smb://', 'com.example', '&a 1', '*a',
   ...PKI_FILES, '[leaf.pem, int.pem]', '[]', 'users.csv', 'fleet.yaml', '{ env: NOPE }', '{ file: leaf.key }',
 ];
 

@@ -39,6 +39,13 @@ const cases: Case[] = [
   { name: '9 1.5 where an integer is required', yaml: prefs('com.microsoft.MessengerDaemon', '    PortRangeMinSIPDynamicPort: 1.5\n'), code: 'pref/type', at: [5, 33] },
   { name: '10 .nan', yaml: prefs('com.apple.iChat', '    X: .nan\n'), code: 'yaml/not-finite', at: [5, 8] },
   { name: '10 .inf', yaml: prefs('com.apple.iChat', '    X: -.inf\n'), code: 'yaml/not-finite', at: [5, 8] },
+  // YAML 1.1's typed tags load as a Buffer, a Date, a Set or a Map: a !!set of keys was read as an empty map.
+  { name: '!!set of keys for a domain', yaml: prefs('com.microsoft.Messenger', '').replace(/:\n$/, ': !!set { DisallowSave }\n'), code: 'yaml/unsupported-type', at: [4, 34], message: /^!!set is a YAML 1\.1 type with no plist form: write a list$/ },
+  { name: '!!omap for a dictionary', yaml: prefs('com.apple.iChat', '    Window: !!omap [ x: 1, y: 2 ]\n'), code: 'yaml/unsupported-type', at: [5, 20], message: /!!omap .*write a map/ },
+  { name: '!!pairs for a dictionary', yaml: prefs('com.apple.iChat', '    Window: !!pairs [ x: 1 ]\n'), code: 'yaml/unsupported-type', at: [5, 21] },
+  { name: '!!binary, which was written as a dictionary of byte numbers', yaml: prefs('com.apple.iChat', '    Blob: !!binary aGVsbG8=\n'), code: 'yaml/unsupported-type', at: [5, 20], message: /base64 text as a plain string/ },
+  { name: '!!binary in a string field', yaml: `mdmgen: 1\norganization: { name: !!binary aGVsbG8=, identifier: com.example.im }\n`, code: 'yaml/unsupported-type', at: [2, 32] },
+  { name: '!!timestamp', yaml: prefs('com.apple.iChat', '    When: !!timestamp 2001-12-14t21:59:43.10-05:00\n'), code: 'yaml/unsupported-type', at: [5, 23] },
   { name: '11 control character', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\u0001"\n'), code: 'yaml/invalid-character', at: [5, 21] },
   { name: '11 control character first', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "\\u0001S3cr3t-SENTINEL"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+0001 at character 1,/ },
   { name: '11 U+FFFF, a noncharacter XML refuses', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\uffff"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+FFFF at character 16,/ },

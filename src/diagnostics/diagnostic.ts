@@ -33,6 +33,7 @@ export const CODES = {
   'yaml/ambiguous-octal': 'error',
   'yaml/reserved-key': 'error',
   'yaml/invalid-character': 'error',
+  'yaml/unsupported-type': 'error',
   'yaml/warning': 'warning',
   'schema/required': 'error',
   'schema/unknown-key': 'error',

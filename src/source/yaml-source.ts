@@ -23,6 +23,17 @@ export const MAX_YAML_BYTES = 8 * 1024 * 1024;
 const MAX_DEPTH = 64;
 const MAX_ALIASES = 200;
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * YAML 1.1's typed tags, which the yaml package still resolves when written out: they load as a Buffer, a
+ * Date, a Set or a Map, which no check after the parser expects (a Set read as an empty map dropped its keys).
+ */
+const YAML_11_TYPES: Readonly<Record<string, string>> = {
+  'tag:yaml.org,2002:binary': '!!binary is a YAML 1.1 type mdmgen does not read: a catalogue key of type data takes its base64 text as a plain string',
+  'tag:yaml.org,2002:timestamp': '!!timestamp is a YAML 1.1 type mdmgen does not read: no preference it writes is a date',
+  'tag:yaml.org,2002:set': '!!set is a YAML 1.1 type with no plist form: write a list',
+  'tag:yaml.org,2002:omap': '!!omap is a YAML 1.1 type with no plist form (a plist dictionary keeps no order): write a map',
+  'tag:yaml.org,2002:pairs': '!!pairs is a YAML 1.1 type with no plist form: write a map',
+};
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
@@ -87,13 +98,19 @@ function checkNodes(doc: Document.Parsed, report: (code: Code, message: string, 
     },
   });
   if (tooDeep) return;
+  const checkTag = (node: Node) => {
+    const message = node.tag === undefined ? undefined : YAML_11_TYPES[node.tag];
+    if (message) report('yaml/unsupported-type', message, node.range?.[0] ?? 0);
+  };
   visit(doc, {
+    Collection: (_, node) => void checkTag(node),
     Pair: (_, pair) => {
       if (isScalar(pair.key) && RESERVED_KEYS.has(String(pair.key.value))) {
         report('yaml/reserved-key', `the key "${String(pair.key.value)}" is reserved and cannot be used`, pair.key.range?.[0] ?? 0);
       }
     },
     Scalar: (_, node) => {
+      checkTag(node);
       const offset = node.range?.[0] ?? 0;
       const { value } = node;
       if (typeof value === 'bigint') {

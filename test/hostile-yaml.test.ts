@@ -46,6 +46,11 @@ const cases: Case[] = [
   { name: '!!binary, which was written as a dictionary of byte numbers', yaml: prefs('com.apple.iChat', '    Blob: !!binary aGVsbG8=\n'), code: 'yaml/unsupported-type', at: [5, 20], message: /base64 text as a plain string/ },
   { name: '!!binary in a string field', yaml: `mdmgen: 1\norganization: { name: !!binary aGVsbG8=, identifier: com.example.im }\n`, code: 'yaml/unsupported-type', at: [2, 32] },
   { name: '!!timestamp', yaml: prefs('com.apple.iChat', '    When: !!timestamp 2001-12-14t21:59:43.10-05:00\n'), code: 'yaml/unsupported-type', at: [5, 23] },
+  // A plist's keys are text: keys YAML keeps apart but an object cannot were merged, or dropped, silently.
+  { name: '1 the keys 1 and "1"', yaml: prefs('com.apple.iChat', '    1: a\n    "1": b\n'), code: 'yaml/duplicate-key', at: [6, 5], message: /^the key "1" is in this map twice, as a number and as text: a plist's keys are all text$/ },
+  { name: '1 the keys true and "true"', yaml: prefs('com.apple.iChat', '    true: a\n    "true": b\n'), code: 'yaml/duplicate-key', at: [6, 5], message: /as a boolean and as text/ },
+  { name: 'an empty key (~), which became ""', yaml: prefs('com.apple.iChat', '    ~: a\n    "": b\n'), code: 'yaml/unsupported-type', at: [5, 5], message: /^a key must be text, not empty$/ },
+  { name: 'a list as a key, which became "[ x ]"', yaml: prefs('com.apple.iChat', '    ? [x]\n    : a\n'), code: 'yaml/unsupported-type', at: [5, 7], message: /^a key must be text, not a list or a map$/ },
   { name: '11 control character', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\u0001"\n'), code: 'yaml/invalid-character', at: [5, 21] },
   { name: '11 control character first', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "\\u0001S3cr3t-SENTINEL"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+0001 at character 1,/ },
   { name: '11 U+FFFF, a noncharacter XML refuses', yaml: prefs('com.microsoft.MessengerDaemon', '    SOCKS5Username: "S3cr3t-SENTINEL\\uffff"\n'), code: 'yaml/invalid-character', at: [5, 21], message: /U\+FFFF at character 16,/ },

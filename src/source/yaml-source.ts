@@ -1,6 +1,6 @@
 import {
   isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit,
-  type Document, type Node, type Pair
+  type Document, type Node, type Pair, type YAMLMap
 } from 'yaml';
 import type { Code, Diagnostic, KeyPath } from '../diagnostics/diagnostic.js';
 import { CODES } from '../diagnostics/diagnostic.js';
@@ -103,7 +103,11 @@ function checkNodes(doc: Document.Parsed, report: (code: Code, message: string, 
     if (message) report('yaml/unsupported-type', message, node.range?.[0] ?? 0);
   };
   visit(doc, {
-    Collection: (_, node) => void checkTag(node),
+    Map: (_, map) => {
+      checkTag(map);
+      checkKeys(map, report);
+    },
+    Seq: (_, seq) => void checkTag(seq),
     Pair: (_, pair) => {
       if (isScalar(pair.key) && RESERVED_KEYS.has(String(pair.key.value))) {
         report('yaml/reserved-key', `the key "${String(pair.key.value)}" is reserved and cannot be used`, pair.key.range?.[0] ?? 0);
@@ -131,6 +135,27 @@ function checkNodes(doc: Document.Parsed, report: (code: Code, message: string, 
       }
     },
   });
+}
+
+/**
+ * A plist's keys are text, so a map's keys must be too, and distinct as text: YAML keeps `1` and "1" apart,
+ * and loading them into one object kept the last silently; a list as a key became "[ x ]", and `~` an empty key.
+ */
+function checkKeys(map: YAMLMap, report: (code: Code, message: string, offset: number) => void): void {
+  const seen = new Map<string, string>();
+  const kind = (value: unknown) => (typeof value === 'string' ? 'text' : typeof value === 'boolean' ? 'a boolean' : 'a number');
+  for (const { key } of map.items) {
+    if (isMergeKey(key)) continue;
+    const offset = (key as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0;
+    if (!isScalar(key) || key.value === null) {
+      report('yaml/unsupported-type', `a key must be text, not ${isScalar(key) || key === null ? 'empty' : 'a list or a map'}`, offset);
+      continue;
+    }
+    const text = String(key.value);
+    const first = seen.get(text);
+    if (first !== undefined) report('yaml/duplicate-key', `the key "${text}" is in this map twice, as ${first} and as ${kind(key.value)}: a plist's keys are all text`, offset);
+    seen.set(text, kind(key.value));
+  }
 }
 
 function findFirstAlias(doc: Document.Parsed): number | undefined {

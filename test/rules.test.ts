@@ -36,6 +36,7 @@ const cases: Case[] = [
   { name: 'a catalogue domain with other capitals', yaml: `${HEADER}preferences:\n  Com.microsoft.Messenger:\n    DisallowSave: true\n`, expect: [['pref/domain-case', 4, 3]], message: /^Com\.microsoft\.Messenger is com\.microsoft\.Messenger with other capitals/ },
   { name: 'a group\'s domain spelt otherwise than the base\'s', yaml: `${HEADER}preferences:\n  com.example.App: { A: 1 }\ngroups:\n  g: { preferences: { com.Example.app: { A: 2 } } }\n`, expect: [['pref/unchecked-domain', 4, 3], ['pref/domain-case', 6, 23]], message: /com\.Example\.app is com\.example\.App with other capitals/ },
   { name: 'two domains of one map, one name but for capitals', yaml: `${HEADER}preferences:\n  com.example.App: { A: 1 }\n  com.example.app: { A: 2 }\n`, expect: [['pref/unchecked-domain', 4, 3], ['pref/domain-case', 5, 3]] },
+  { name: 'an alias as a key stands for its text', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    &k Foo: 1\n  com.apple.x:\n    *k : 2\n`, expect: [['pref/unchecked-domain', 4, 3], ['pref/unchecked-domain', 6, 3]] },
   { name: 'two group names that are one file name on a Mac', yaml: `${HEADER}groups:\n  R&D: {}\n  r-d: {}\n`, expect: [['rule/group-name-collision', 5, 3]] },
   { name: 'an inherited fault is reported once, where it was written', yaml: daemon('    RTCConfigurationMode: manual\n', 'groups:\n  a: {}\n  b: {}\n'), expect: [['rule/server-address-required', 5, 27]] },
 ];

@@ -105,7 +105,7 @@ function checkNodes(doc: Document.Parsed, report: (code: Code, message: string, 
   visit(doc, {
     Map: (_, map) => {
       checkTag(map);
-      checkKeys(map, report);
+      checkKeys(doc, map, report);
     },
     Seq: (_, seq) => void checkTag(seq),
     Pair: (_, pair) => {
@@ -141,12 +141,13 @@ function checkNodes(doc: Document.Parsed, report: (code: Code, message: string, 
  * A plist's keys are text, so a map's keys must be too, and distinct as text: YAML keeps `1` and "1" apart,
  * and loading them into one object kept the last silently; a list as a key became "[ x ]", and `~` an empty key.
  */
-function checkKeys(map: YAMLMap, report: (code: Code, message: string, offset: number) => void): void {
+function checkKeys(doc: Document.Parsed, map: YAMLMap, report: (code: Code, message: string, offset: number) => void): void {
   const seen = new Map<string, string>();
   const kind = (value: unknown) => (typeof value === 'string' ? 'text' : typeof value === 'boolean' ? 'a boolean' : 'a number');
-  for (const { key } of map.items) {
-    if (isMergeKey(key)) continue;
-    const offset = (key as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0;
+  for (const pair of map.items) {
+    if (isMergeKey(pair.key)) continue;
+    const offset = (pair.key as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0;
+    const key = resolveAlias(doc, pair.key);
     if (!isScalar(key) || key.value === null) {
       report('yaml/unsupported-type', `a key must be text, not ${isScalar(key) || key === null ? 'empty' : 'a list or a map'}`, offset);
       continue;

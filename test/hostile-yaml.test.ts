@@ -73,6 +73,8 @@ const cases: Case[] = [
   { name: '18 a value merged in with <<, located where it is written', yaml: `${HEADER}preferences:\n  com.apple.iChat:\n    Template: &t { DisallowSave: "yes" }\ngroups:\n  Eng:\n    preferences:\n      com.microsoft.Messenger:\n        <<: *t\n`, code: 'pref/type', at: [5, 34] },
   { name: '18 a typo in a group whose name holds "/" and "~"', yaml: `${HEADER}groups:\n  R&D/Labs~1:\n    descriptio: x\n`, code: 'schema/unknown-key', at: [5, 5], message: /in groups\["R&D\/Labs~1"\]; did you mean "description"/ },
   { name: '19 a slip in { value, manage }', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { value: true, manag: once }\n'), code: 'schema/unknown-key', at: [5, 34], message: /unknown key "manag" in DisallowSave: a setting is a value, or \{ value, manage \}; did you mean "manage"\?/ },
+  { name: '19 manage with other capitals', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { value: true, manage: Forced }\n'), code: 'pref/type', at: [5, 42], message: /^manage must be forced, once or often, not "Forced"; did you mean forced\?$/ },
+  { name: '3 manage with no value is not taken for forced', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { value: true, manage: ~ }\n'), code: 'pref/type', at: [5, 42], message: /^manage must be forced, once or often, not empty$/ },
   { name: '19 { manage } without its value', yaml: prefs('com.microsoft.Messenger', '    DisallowSave: { manage: once }\n'), code: 'schema/required', at: [5, 5], message: /DisallowSave is written as \{ manage \} without its value/ },
 ];
 

@@ -151,7 +151,9 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report,
       }
       const { value: rawValue, manage, valuePath } = unwrap(written, keyPath);
       if (manage === undefined) {
-        report('pref/type', `manage must be forced, once or often`, [...keyPath, 'manage']);
+        const wrote = (written as Data).manage;
+        const hint = typeof wrote === 'string' ? suggest(wrote, MANAGE) : undefined;
+        report('pref/type', `manage must be forced, once or often, not ${typeof wrote === 'string' ? `"${wrote}"` : typeName(wrote)}${hint ? `; did you mean ${hint}?` : ''}`, [...keyPath, 'manage']);
         continue;
       }
       if (rawValue === null || rawValue === undefined) {
@@ -170,13 +172,15 @@ function readPolicy(raw: unknown, at: KeyPath, catalog: Catalog, report: Report,
   return policy;
 }
 
+const MANAGE = ['forced', 'once', 'often'];
+
 /** `Key: value` or `Key: { value, manage }`. */
 function unwrap(written: unknown, keyPath: KeyPath): { value: unknown; manage: Manage | undefined; valuePath: KeyPath } {
   if (isObject(written) && 'value' in written && Object.keys(written).every((k) => k === 'value' || k === 'manage')) {
-    const manage = written.manage ?? 'forced';
+    const manage = written.manage === undefined ? 'forced' : written.manage;
     return {
       value: written.value,
-      manage: manage === 'forced' || manage === 'once' || manage === 'often' ? manage : undefined,
+      manage: MANAGE.includes(manage as string) ? (manage as Manage) : undefined,
       valuePath: [...keyPath, 'value'],
     };
   }

@@ -28,7 +28,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
     preferences: {
       type: 'object',
       description: 'Preference domain -> key -> value. A value is either the value itself (managed as forced) or { value, manage }.',
-      propertyNames: { pattern: '^(?:\\.GlobalPreferences|[A-Za-z0-9][A-Za-z0-9._-]*)$', maxLength: 255 },
+      propertyNames: { pattern: '^(?:\\.GlobalPreferences|[A-Za-z0-9][A-Za-z0-9._-]*)$', maxLength: 255, description: 'A preference domain is letters, digits, dots, - and _, up to 255 characters (com.microsoft.Messenger).' },
       properties: Object.fromEntries([...catalog.keys()].map((domain) => [domain, { $ref: `#/definitions/${domain}` }])),
       additionalProperties: {
         type: 'object',
@@ -81,7 +81,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
             type: 'object',
             required: ['user'],
             description: 'Template variable -> CSV header. user is the short name; group selects the group overrides.',
-            propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 64 },
+            propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 64, description: 'A variable is letters, digits and _, not starting with a digit, up to 64 characters, as {{variable}} names it.' },
             properties: {
               user: text('Header of the short-name column (sAMAccountName): the home folder name on the Mac.', 256),
               email: text('Header of the e-mail column (mail).', 256),
@@ -116,7 +116,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
       groups: {
         type: 'object',
         description: 'Overrides by the value of the directory\'s group column. Each group gets its own profile holding the base policy with its overrides.',
-        propertyNames: { minLength: 1, maxLength: 128 },
+        propertyNames: { minLength: 1, maxLength: 128, description: 'A group name is 1 to 128 characters.' },
         additionalProperties: {
           type: 'object',
           additionalProperties: false,

@@ -31,7 +31,8 @@ export function validateSchema(source: YamlSource, json: unknown): Diagnostic[] 
   const seen = new Set<string>();
   for (const error of errors) {
     const inAlternative = [...alternatives].some((p) => error.instancePath === p && error.keyword !== 'anyOf' && error.keyword !== 'oneOf');
-    if (inAlternative) continue;
+    // A key that breaks propertyNames is one error, located at the key: its own (pattern, maxLength...) says which.
+    if (inAlternative || error.keyword === 'propertyNames') continue;
     const diagnostic = toDiagnostic(source, error);
     const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.code}:${diagnostic.message}`;
     if (seen.has(id)) continue;
@@ -47,6 +48,10 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
   const make = (code: Code, message: string, at: KeyPath, on: 'key' | 'value' = 'value'): Diagnostic => ({
     code, severity: CODES[code], message, file: source.file, keyPath: at, ...locate(source, at, on),
   });
+  if (error.propertyName !== undefined) {
+    const description = (error.parentSchema as { description?: string }).description;
+    return make('schema/value', `"${error.propertyName}" cannot be a key of ${where}${description ? `: ${description.replace(/\.$/, '')}` : ''}`, [...keyPath, error.propertyName], 'key');
+  }
   switch (error.keyword) {
     case 'required': {
       const missing = (error.params as { missingProperty: string }).missingProperty;

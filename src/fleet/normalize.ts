@@ -5,7 +5,7 @@ import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import type { Account, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
 import { isTemplate } from './templates.js';
-import { typeName } from './validate-schema.js';
+import { booleanHint, typeName } from './validate-schema.js';
 
 type Report = (code: Code, message: string, keyPath: KeyPath, on?: 'key' | 'value') => void;
 type Data = Record<string, unknown>;
@@ -196,10 +196,9 @@ function typed(key: PreferenceKey, value: unknown, keyPath: KeyPath, report: Rep
     case 'boolean': {
       if (typeof value === 'boolean') return value;
       // The deployment guide says "set to YES", as plists show booleans; YAML 1.1 read YES as true, 1.2 does not.
-      const word = typeof value === 'string' ? /^(?:(yes|y|on|true)|(no|n|off|false))$/i.exec(value) : null;
-      if (!word) return fail('true or false');
-      const fix = word[1] ? 'true' : 'false';
-      report('pref/type', `${key.name} must be true or false, not a string: ${/^(true|false)$/i.test(word[0]) ? `write ${fix} without quotes` : `YAML 1.2 reads ${word[0]} as text (write ${fix})`}`, keyPath);
+      const hint = typeof value === 'string' ? booleanHint(value) : undefined;
+      if (!hint) return fail('true or false');
+      report('pref/type', `${key.name} must be true or false, not a string: ${hint}`, keyPath);
       return undefined;
     }
     case 'string':

@@ -68,7 +68,9 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
       const data = error.data;
       if (data === null && !keyPath.length) return make('schema/type', 'the file is empty; `mdmgen init` writes a fleet.yaml to start from', keyPath);
       if (data === null) return make('schema/type', `${where} has no value; write a value or remove the key`, keyPath);
-      return make('schema/type', `${where} must be ${article((error.params as { type: string }).type)}, not ${typeName(data)}`, keyPath);
+      const expected = (error.params as { type: string }).type;
+      const hint = typeof data !== 'string' ? undefined : expected === 'boolean' ? booleanHint(data) : expected === 'integer' && /^[-+]?\d+$/.test(data.trim()) ? `write ${data.trim()} without quotes` : undefined;
+      return make('schema/type', `${where} must be ${article(expected)}, not ${typeName(data)}${hint ? `: ${hint}` : ''}`, keyPath);
     }
     case 'enum':
       return make('schema/value', `${where} must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, keyPath);
@@ -92,6 +94,14 @@ function keyPathOf(pointer: string): KeyPath {
     const segment = s.replace(/~1/g, '/').replace(/~0/g, '~');
     return /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment;
   });
+}
+
+/** What to write for a boolean written as text: YAML 1.1 read yes, no, on and off as booleans; 1.2 reads them as text. */
+export function booleanHint(text: string): string | undefined {
+  const word = /^(?:(yes|y|on|true)|(no|n|off|false))$/i.exec(text);
+  if (!word) return undefined;
+  const fix = word[1] ? 'true' : 'false';
+  return /^(true|false)$/i.test(word[0]) ? `write ${fix} without quotes` : `YAML 1.2 reads ${word[0]} as text (write ${fix})`;
 }
 
 function article(type: string): string {

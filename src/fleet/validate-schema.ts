@@ -72,8 +72,11 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
       const hint = typeof data !== 'string' ? undefined : expected === 'boolean' ? booleanHint(data) : expected === 'integer' && /^[-+]?\d+$/.test(data.trim()) ? `write ${data.trim()} without quotes` : undefined;
       return make('schema/type', `${where} must be ${article(expected)}, not ${typeName(data)}${hint ? `: ${hint}` : ''}`, keyPath);
     }
-    case 'enum':
-      return make('schema/value', `${where} must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, keyPath);
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      const hint = typeof error.data === 'string' ? suggest(error.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+      return make('schema/value', `${where} must be one of: ${allowed.join(', ')}${hint ? `; did you mean ${hint}?` : ''}`, keyPath);
+    }
     case 'const':
       return make('schema/value', `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`, keyPath);
     case 'pattern':

@@ -109,6 +109,15 @@ test('profiles tell an admin in an MDM console what they are', () => {
   assert.match(legal.PayloadDescription!, /forces .*DisallowSave/);
 });
 
+test('a group named in Cyrillic or Japanese builds, its profile named by a hash and described by its name; a description with nothing to summarise has single spaces', () => {
+  const built = buildExample({}, writeFleet(`${HEADER}groups:\n  Отдел продаж: {}\n  営業部: {}\n`));
+  const profiles = listTree(built).filter((f) => f.startsWith('profiles/groups/'));
+  assert.equal(profiles.length, 2);
+  const described = profiles.map((f) => untag(loadWithPlistlib(join(built, f)) as Tagged) as Record<string, string>);
+  assert.deepEqual(described.map((p) => p.PayloadDisplayName).sort(), ['Example Corp instant messaging (group Отдел продаж)', 'Example Corp instant messaging (group 営業部)'].sort());
+  for (const p of described) assert.match(p.PayloadDescription!, /^Messenger for Mac and iChat settings for the \S+( \S+)? group\. Built by mdmgen from fleet\.yaml\.$/);
+});
+
 test('manifest.json lists every file with its sha256, kind, identifier and UUID', () => {
   assert.deepEqual(manifest.artifacts.map((a) => a.path), everything.filter((f) => f !== 'manifest.json'));
   for (const a of manifest.artifacts) {

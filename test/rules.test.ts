@@ -63,6 +63,18 @@ test('a group name becomes a file name and identifier part of letters, digits, -
   assert.equal(slugify(`  ${'x'.repeat(64)}`), 'x'.repeat(64), 'leading spaces do not count towards the 64');
 });
 
+test('a group named in letters no ASCII spelling keeps (a Cyrillic or Japanese department) gets a slug with a hash of its name, never none or another\'s', async () => {
+  const { checkFleet } = await import('../src/fleet/check.js');
+  const { fleet, diagnostics } = checkFleet('fleet.yaml', Buffer.from(`${HEADER}groups:\n  Отдел продаж: {}\n  Отдел 1: {}\n  Группа 1: {}\n  営業部: {}\n  Équipe Légale: {}\n`));
+  assert.deepEqual(diagnostics, []);
+  const slugs = new Map(fleet!.groups.map((g) => [g.name, g.slug]));
+  assert.equal(slugs.get('Équipe Légale'), 'Equipe-Legale', 'accented Latin keeps its readable slug');
+  assert.match(slugs.get('Отдел продаж')!, /^group-[0-9a-f]{12}$/);
+  assert.match(slugs.get('営業部')!, /^group-[0-9a-f]{12}$/);
+  assert.match(slugs.get('Отдел 1')!, /^1-[0-9a-f]{12}$/);
+  assert.equal(new Set(slugs.values()).size, 5);
+});
+
 test('a template is text and {{variable}} only: hash arguments, @data, helpers, paths and blocks are refused, and a variable must name a column', async () => {
   const { templateProblem } = await import('../src/fleet/templates.js');
   assert.equal(templateProblem('{{user}}@{{ email }}', ['user', 'email']), undefined);

@@ -400,7 +400,7 @@ function profileEnvelope(input: BuildInput, target: Target, leftOutTemplates: bo
     path: target.path,
     identifier: target.identifier,
     displayName: `${fleet.organization.name} instant messaging (${target.label})`,
-    description: `Messenger for Mac and iChat settings for ${target.who}. ${summary.join(' ')} Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`,
+    description: [`Messenger for Mac and iChat settings for ${target.who}.`, ...summary, `Built by mdmgen from ${fleet.file.split(/[\\/]/).pop()}.`].join(' '),
     scope: target.scope,
     payloads,
     entry: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Catalog, PreferenceKey } from '../catalog/catalog.js';
 import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
@@ -28,7 +29,7 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
       const keyPath = ['groups', name];
       return {
         name,
-        slug: slugify(name),
+        slug: groupSlug(name),
         ...(typeof group.description === 'string' && { description: group.description }),
         keyPath,
         policy: overlay(base, readPolicy(group.preferences, [...keyPath, 'preferences'], catalog, report, base.keys())),
@@ -273,6 +274,17 @@ function overlay(base: Policy, overrides: Policy): Policy {
     merged.set(domain, target);
   }
   return merged;
+}
+
+/**
+ * A group's slug, with a hash of its name when letters that no ASCII spelling keeps (Cyrillic, Greek,
+ * Japanese...) were dropped: such a name would otherwise have no slug (Отдел продаж), or another's
+ * (Отдел 1 and Группа 1 would both be "1"). Directory departments are named so, and cannot be renamed here.
+ */
+function groupSlug(name: string): string {
+  const slug = slugify(name);
+  if (!/(?![\x00-\x7f])[\p{L}\p{N}]/u.test(name.normalize('NFKD').replace(/[\u0300-\u036f]/g, ''))) return slug;
+  return `${slug.slice(0, 51).replace(/-+$/, '') || 'group'}-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
 }
 
 /** A group name as a file name and identifier component: letters, digits, '-' and '_' only. */

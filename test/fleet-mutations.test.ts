@@ -26,7 +26,16 @@ const VALUES = [
   ...PKI_FILES, '[leaf.pem, int.pem]', '[]', 'users.csv', 'fleet.yaml', '{ env: NOPE }', '{ file: leaf.key }',
 ];
 
-type Edit = { line: number; kind: 'value' | 'delete' | 'double' | 'typo' | 'indent' | 'outdent'; pick: number };
+/** Lines people add: a key, a section, an anchor or a merge, a group, a domain; each at the indent it meets. */
+const LINES = [
+  'Nobody: {}', 'com.apple.iChat: { AutoLogin: true }', 'com.microsoft.Messenger: { DisallowSave: false }', 'DisallowSave: true',
+  'RTCTransport: tcp', 'UserLogonName: someone', 'EnableKerberosLogin: true', 'PortRangeEnabled: 0', 'base: &x { DisallowSave: true }', '<<: *x',
+  'trust: [{ file: root.pem }]', 'signing: { pkcs12: leaf.key }', 'installPoint: ~', 'groups: ~', 'accounts: []', 'directory: { file: users.csv }',
+  '- { type: aim, host: login.oscar.aol.com, user: "{{user}}" }', '- { type: jabber, host: ichat.example.com, authentication: password, password: { env: NOPE } }',
+  'description: "Déjà vu ✓"', 'preferences: {}', '? [a]', '~: 1', '"1": x',
+];
+
+type Edit = { line: number; kind: 'value' | 'delete' | 'double' | 'typo' | 'indent' | 'outdent' | 'insert'; pick: number };
 
 /** Applies the edits to the lines from `from` on. */
 function apply(text: string, edits: readonly Edit[], from = 0): string {
@@ -42,6 +51,7 @@ function apply(text: string, edits: readonly Edit[], from = 0): string {
       case 'typo': if (pair) lines[at] = current.replace(/[A-Za-z]/, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())); break;
       case 'indent': lines[at] = `  ${current}`; break;
       case 'outdent': lines[at] = current.replace(/^ {2}/, ''); break;
+      case 'insert': lines.splice(at, 0, `${/^\s*/.exec(current)![0]}${LINES[pick % LINES.length]}`); break;
     }
   }
   return lines.join('\n');
@@ -115,7 +125,7 @@ const format = fc.constantFrom<'xml' | 'binary'>('xml', 'binary');
 
 const fleetEdit = fc.record({
   line: fc.nat(),
-  kind: fc.constantFrom('value', 'value', 'value', 'delete', 'double', 'typo', 'indent', 'outdent'),
+  kind: fc.constantFrom('value', 'value', 'value', 'insert', 'insert', 'delete', 'double', 'typo', 'indent', 'outdent'),
   pick: fc.nat(),
 }) as fc.Arbitrary<Edit>;
 

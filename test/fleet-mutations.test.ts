@@ -1,5 +1,5 @@
-// Property: the example's fleet.yaml and users.csv, edited the way people slip (a value of the wrong kind, a
-// line lost or doubled, a key's capitals changed, an indent off, a cell or a row gone wrong), go through the
+// Property: the example's fleet.yaml and users.csv, edited the way people slip (a value of the wrong kind, a line
+// added, lost or doubled, a key's capitals changed, an indent off, a cell or a row gone wrong), go through the
 // whole build in this process. Byte mutations (plist-properties) mostly stop at YAML syntax; these reach the
 // schema, the rules, the directory, the install point, the compiler and the audit. Each run must end in a
 // build or in located errors, never an exception, and an error must leave no output folder.

@@ -3,8 +3,8 @@
 // EC-signed) and audits (binary and XML pulls, and the binary one as a zip and a tar.gz), each next to a
 // reference measured in the same run: the file-system floor (the same bytes written and nothing else), the
 // signing bound (`openssl speed -multi <cores> rsa2048`), a Python plistlib audit of the same pull and the
-// audit's I/O floor (the audits in --audit-rounds rounds, default 3, each ratio the median of the rounds'
-// own; the unsigned build too). Also startup (`--help` against `node -e 0`), the bundled example, peak RSS
+// audit's I/O floor, in Node and in C (the audits in --audit-rounds rounds, default 3, each ratio the median
+// of the rounds' own; the unsigned build too). Also startup (`--help` against `node -e 0`), the bundled example, peak RSS
 // at N/10 and N, determinism of the N build (two builds, same bytes), manifest completeness, and a sample
 // of signatures checked by `openssl cms -verify`. Nothing is deleted until the end: on ext4, files created
 // right after a large delete were measured at up to five times their usual cost, which would make every
@@ -240,6 +240,10 @@ if (isMainThread) {
   await Promise.all(Array.from({ length: n }, (_, k) => new Promise((done) => new Worker(new URL(import.meta.url), { workerData: { root, tops: tops.filter((_, i) => i % n === k) } }).on('exit', done))));
 } else for (const top of workerData.tops) walk(workerData.root + '/' + top);
 `);
+// The same I/O floor in C (scripts/walk-floor.c, one thread per core): how much faster than Python any
+// program that lists and reads the pull could be. Left out where no C compiler is found.
+const cFloorBin = join(work, 'walk-floor');
+const cFloorBuilt = spawnSync('cc', ['-O2', '-pthread', '-o', cFloorBin, join(root, 'scripts/walk-floor.c')], { stdio: 'ignore' }).status === 0;
 // Where an audit's time goes: the same walk with mdmgen's own functions, stopped after listing the
 // folders, after reading the files, and after parsing the plists (no checks, no report, no thread
 // started twice), on as many threads as an audit starts with.
@@ -278,6 +282,7 @@ for (const [format, count] of [['binary', small], ['binary', N], ['xml', N]]) {
     mine: () => run(bin, ['audit', auditFleet, dir, '--format', 'json'], {}, [0, 1]),
     peer: () => run('python3', ['-c', PEER, dir, expected]),
     readFloor: () => run(process.execPath, floorArgs),
+    ...(cFloorBuilt && { cFloor: () => run(cFloorBin, [dir, String(cores)]) }),
   };
   const order = Object.keys(measure);
   const rounds = Array.from({ length: auditRounds }, (_, r) => {
@@ -289,7 +294,7 @@ for (const [format, count] of [['binary', small], ['binary', N], ['xml', N]]) {
   const mine = pick('mine');
   const peer = pick('peer');
   audits[`${format}-${count}`] = {
-    mine, peer, readFloor: pick('readFloor'), errors: JSON.parse(mine.stdout).summary.errors, peerFindings: Number(peer.stdout.trim().split(' ')[1]),
+    mine, peer, readFloor: pick('readFloor'), cFloor: cFloorBuilt ? pick('cFloor') : null, errors: JSON.parse(mine.stdout).summary.errors, peerFindings: Number(peer.stdout.trim().split(' ')[1]),
     faster: rounds.map((round) => round.peer.wall / round.mine.wall), ofFloor: rounds.map((round) => round.mine.wall / round.readFloor.wall),
   };
   if (format === 'binary' && count === N) {
@@ -351,7 +356,7 @@ const lines = [
 for (const [key, a] of Object.entries(audits)) {
   const [format, count] = key.split('-');
   const files = Number(count) * 2;
-  lines.push(row([`audit, ${format} plists`, `${files} plists`, s(a.mine.wall), s(a.mine.cpu), mb(a.mine.rssMb), per(a.mine.wall, files), `Python plistlib ${s(a.peer.wall)} (${mb(a.peer.rssMb)}); I/O floor ${s(a.readFloor.wall)}`, `${spread(a.faster)} faster; ${spread(a.ofFloor)} the floor`, `>= 5x; errors ${a.errors} / peer ${a.peerFindings}`]));
+  lines.push(row([`audit, ${format} plists`, `${files} plists`, s(a.mine.wall), s(a.mine.cpu), mb(a.mine.rssMb), per(a.mine.wall, files), `Python plistlib ${s(a.peer.wall)} (${mb(a.peer.rssMb)}); I/O floor ${s(a.readFloor.wall)}${a.cFloor ? `, in C ${s(a.cFloor.wall)} (Python ${(a.peer.wall / a.cFloor.wall).toFixed(2)}x it)` : ''}`, `${spread(a.faster)} faster; ${spread(a.ofFloor)} the floor`, `>= 5x; errors ${a.errors} / peer ${a.peerFindings}`]));
 }
 lines.push(row(['audit, binary plists, every Mac off its policy (stylish)', `${N * 2} plists, ${offPolicyFindings} findings`, s(offPolicy.wall), s(offPolicy.cpu), mb(offPolicy.rssMb), per(offPolicy.wall, N * 2), '-', '-', 'reported']));
 for (const [kind, a] of Object.entries(archives)) {

@@ -64,6 +64,14 @@ test('the html page lists the first 10,000 findings and says how many it left ou
   assert.doesNotMatch(html(report(findings.slice(0, 3))), /id="cut"/);
 });
 
+test('the html page shows control and bidirectional characters of names and values as escapes, as a terminal does', async () => {
+  const { html } = await import('../src/format/html.js');
+  const odd = finding(1, { host: 'MAC-\u202eexe.gnp', user: 'u\u001b[2K', key: 'Disallow\u0085Save', actual: '"\u200f"', file: 'pulls/MAC-\u202e/x.plist' });
+  const page = html(report([odd], 'fleet\u2066.yaml'));
+  assert.doesNotMatch(page, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+  for (const shown of ['MAC-\\u202eexe.gnp', 'u\\u001b[2K', 'Disallow\\u0085Save', 'pulls/MAC-\\u202e/x.plist:7', 'fleet\\u2066.yaml']) assert.ok(page.includes(shown), shown);
+});
+
 test('junit: a file name or message with tabs, newlines, CRs and controls comes out of an XML parser as written (controls as U+FFFD)', () => {
   const odd = finding(1, { file: 'pulls/MAC\t1\r\n/x\u001b.plist', message: 'line one\r\nline\ttwo \u0001' });
   const text = [...findingsFormatters.junit(report([odd]), { color: false })].join('');

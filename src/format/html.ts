@@ -1,6 +1,7 @@
 import type { Finding } from '../audit/audit.js';
 import { template } from '../precompiled.js';
 import { byFile, findingCount, type AuditReport } from './findings.js';
+import { printable } from './terminal.js';
 
 interface Bar { label: string; compliant: number; total: number; percent: number }
 
@@ -35,7 +36,7 @@ function tally(report: AuditReport): { groups: Bar[]; settings: Bar[]; listed: F
     const settings = new Set(errors.filter((f) => f.key && f.domain).map((f) => `${f.domain} ${f.key}`));
     for (const id of settings) failingBySetting.set(id, (failingBySetting.get(id) ?? 0) + 1);
   }
-  const bar = (label: string, compliant: number, total: number): Bar => ({ label, compliant, total, percent: total ? Math.round((compliant / total) * 1000) / 10 : 100 });
+  const bar = (label: string, compliant: number, total: number): Bar => ({ label: printable(label), compliant, total, percent: total ? Math.round((compliant / total) * 1000) / 10 : 100 });
   return {
     groups: [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, g]) => bar(label, g.compliant, g.total)),
     settings: [...failingBySetting].map(([id, failing]) => {
@@ -53,10 +54,12 @@ export function html(report: AuditReport): string {
     plural: (count: number, word: string) => (count === 1 ? word : `${word}s`),
   });
   const { groups, settings, listed } = tally(report);
+  // Control and bidirectional characters shown as escapes, as on a terminal: a folder name holding U+202E
+  // would otherwise show its row's text reversed, hiding which Mac a finding is about.
   const rows = listed.map((f) => ({
-    severity: f.severity, code: f.code, host: f.host ?? '', user: f.user ?? '', group: f.group ?? '', domain: f.domain ?? '', key: f.key ?? '',
-    expected: f.expected ?? '', actual: f.actual ?? '', message: f.message, file: f.line !== undefined ? `${f.file}:${f.line}` : f.file,
+    severity: f.severity, code: f.code, host: printable(f.host ?? ''), user: printable(f.user ?? ''), group: printable(f.group ?? ''), domain: printable(f.domain ?? ''), key: printable(f.key ?? ''),
+    expected: printable(f.expected ?? ''), actual: printable(f.actual ?? ''), message: printable(f.message), file: printable(f.line !== undefined ? `${f.file}:${f.line}` : f.file),
   }));
   const total = findingCount(report.summary);
-  return render({ ...report.summary, fleet: report.fleet, version: report.version, validation: report.validation ?? false, groups, settings, rows, listed: rows.length, total, cut: total > rows.length, compliant: report.summary.errors === 0 });
+  return render({ ...report.summary, fleet: printable(report.fleet), version: report.version, validation: report.validation ?? false, groups, settings, rows, listed: rows.length, total, cut: total > rows.length, compliant: report.summary.errors === 0 });
 }

@@ -96,6 +96,25 @@ test('refuses to replace a folder that holds files no build wrote', () => {
   assert.deepEqual(readdirSync(home), ['thesis.doc']);
 });
 
+test('a folder that is no output is refused before anything below it is walked, and a folder it cannot walk is a located error', () => {
+  const dir = tempDir();
+  // A folder whose name is not UTF-8: Node lists it under a name it cannot open again (ENOENT).
+  const home = join(dir, 'home');
+  mkdirSync(Buffer.concat([Buffer.from(`${home}/caf`), Buffer.from([0xe9])]), { recursive: true });
+  const other = build(EXAMPLE, home);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /home is not an mdmgen output folder/);
+  assert.doesNotMatch(other.stderr, /internal error/);
+
+  const out = join(dir, 'build');
+  assert.equal(build(EXAMPLE, out).code, 0);
+  mkdirSync(Buffer.concat([Buffer.from(`${out}/caf`), Buffer.from([0xe9])]));
+  const again = build(EXAMPLE, out);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /cannot look into .*build\/caf\ufffd: no such file/);
+  assert.doesNotMatch(again.stderr, /internal error/);
+});
+
 test('the build writes nothing outside its staging folder, whatever path it is handed', async () => {
   const { writeOutputWith } = await import('../src/compile/output.js');
   const dir = tempDir();

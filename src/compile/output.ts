@@ -40,8 +40,13 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
     const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : systemReason(error);
     throw new OutputError(`cannot create ${parent}: ${why}`);
   });
-  await recover(parent, name, target);
-  await refuseForeignFiles(target);
+  try {
+    await recover(parent, name, target);
+    await refuseForeignFiles(target);
+  } catch (error) {
+    if (error instanceof OutputError || !(error as NodeJS.ErrnoException).code) throw error;
+    throw new OutputError(`cannot look into ${(error as NodeJS.ErrnoException).path ?? target}: ${systemReason(error)}`);
+  }
 
   const staging = join(parent, `${name}${TEMP}${process.pid}`);
   try {
@@ -108,8 +113,9 @@ async function refuseForeignFiles(target: string): Promise<void> {
   if (!stat) return;
   if (stat.isSymbolicLink()) return; // rename replaces the link itself; its target is never written
   if (!stat.isDirectory()) throw new OutputError(`${target} exists and is not a folder`);
-  const entries = await listFiles(target);
-  if (entries.length === 0) return;
+  if ((await readdir(target)).length === 0) return;
+  // The manifest is asked for before anything is walked: `-o ~` or `-o /` must be refused at once, not after
+  // listing every file below it.
   let listed: Set<string>;
   try {
     const manifest = JSON.parse(await readFile(join(target, 'manifest.json'), 'utf8')) as { artifacts: { path: string }[] };
@@ -117,7 +123,7 @@ async function refuseForeignFiles(target: string): Promise<void> {
   } catch {
     throw new OutputError(`${target} is not an mdmgen output folder (no readable manifest.json); choose another folder with -o`);
   }
-  const foreign = entries.filter((entry) => !listed.has(entry));
+  const foreign = (await listFiles(target)).filter((entry) => !listed.has(entry));
   if (foreign.length) {
     throw new OutputError(`${target} holds files no build wrote (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); move them away first`);
   }

@@ -80,7 +80,8 @@ function applyCsv(text: string, edits: readonly CsvEdit[]): string {
   return rows.join('\n');
 }
 
-const SLIP = /internal error|\n\s+at |undefined|\[object /;
+// A JavaScript undefined leaked into a message; {{undefined}} is a word the messages name as such.
+const SLIP = /internal error|\n\s+at |(?<!\{\{)undefined|\[object /;
 const validateFindings = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/findings.schema.json'), 'utf8')) as object);
 
 /**

@@ -81,7 +81,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
             type: 'object',
             required: ['user'],
             description: 'Template variable -> CSV header. user is the short name; group selects the group overrides.',
-            propertyNames: { pattern: '^(?!(?:this|else|true|false|null|undefined)$)[A-Za-z_][A-Za-z0-9_]*$', maxLength: 64, description: 'A variable is letters, digits and _, not starting with a digit, up to 64 characters, as {{variable}} names it, and not a word templates read otherwise (this, else, true, false, null, undefined).' },
+            propertyNames: { pattern: '^(?!(?:this|else|true|false|null|undefined)$)[A-Za-z_][A-Za-z0-9_]*$', maxLength: 64, description: 'A variable is letters, digits and _, not starting with a digit, up to 64 characters, as {{variable}} names it, and not {{this}}, {{else}}, {{true}}, {{false}}, {{null}} or {{undefined}}, which a template reads otherwise.' },
             properties: {
               user: text('Header of the short-name column (sAMAccountName): the home folder name on the Mac.', 256),
               email: text('Header of the e-mail column (mail).', 256),

@@ -83,6 +83,19 @@ test('a missing fleet file exits 2 naming it', () => {
   assert.match(run.stdout, /cannot read no\/such\/fleet\.yaml: no such file/);
 });
 
+test('files inside the working folder are shown relative to it, files outside it by their absolute path', () => {
+  const [here, there] = [tempDir(), tempDir()];
+  const broken = writeFleet(`${HEADER}preferences: { com.microsoft.Messenger: { DisallowSave: yes } }\n`, there);
+  const outside = mdmgen(['validate', broken], { cwd: here });
+  assert.equal(outside.code, 2);
+  assert.ok(outside.stdout.startsWith(`${broken}:3:`), outside.stdout);
+  const inside = mdmgen(['validate', broken], { cwd: dirname(there) });
+  assert.ok(inside.stdout.startsWith(`${relative(dirname(there), broken)}:3:`), inside.stdout);
+  const root = mdmgen(['build', EXAMPLE, '-o', '/'], { cwd: here });
+  assert.equal(root.code, 2);
+  assert.match(root.stderr, /^\/  error  \/ is not an mdmgen output folder/);
+});
+
 test('a file that cannot be read is said why in words: a name too long, a folder in the way, no permission', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'file'), '');

@@ -10,7 +10,7 @@ import { formatters, type FormatName } from '../format/formatters.js';
 import type { BuildInput } from '../compile/plan.js';
 import type { BuildThreads } from '../compile/user-profiles.js';
 import { template } from '../precompiled.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, shownPath, type Io } from './io.js';
 import { loadAnchors, loadPolicy, loadProgram, loadSigning, resolveAccountSecrets, type Loaded } from './load.js';
 import { VERSION } from './main.js';
 import { progress } from './progress.js';
@@ -35,7 +35,7 @@ export async function validate(io: Io, file: string, options: { format: FormatNa
     // The audit's formats, fed the same diagnostics as findings about the policy's own files.
     const { summarize, writeFindings } = await import('../format/findings.js');
     const findings = diagnostics.map((d) => ({ ...d, host: null, user: null, group: null, domain: null, key: null, expected: null, actual: null, policy: null }));
-    const files = [...new Set([relative(io.cwd, resolve(io.cwd, file)) || file, ...findings.map((f) => f.file)])].sort();
+    const files = [...new Set([shownPath(io.cwd, resolve(io.cwd, file)) || file, ...findings.map((f) => f.file)])].sort();
     const report = { summary: summarize(files.length, findings, 0, 0), findings, audited: files.map((f) => ({ file: f, group: null, domain: 'fleet' })), version: VERSION, fleet: file, validation: true };
     await writeFindings(io.stdout, options.format, report, { color });
   }
@@ -110,12 +110,12 @@ async function buildLoaded(io: Io, file: string, options: BuildOptions, loaded: 
     });
   } catch (error) {
     if (!(error instanceof OutputError)) throw error;
-    report([{ code: 'io/write-failed', severity: 'error', message: error.message, file: relative(io.cwd, outDir) || '.' }]);
+    report([{ code: 'io/write-failed', severity: 'error', message: error.message, file: shownPath(io.cwd, outDir) || '.' }]);
     return EXIT.usage;
   } finally {
     bar.finish();
   }
-  const shown = relative(io.cwd, outDir) || '.';
+  const shown = shownPath(io.cwd, outDir) || '.';
   const count = (kind: string) => plan.artifacts.filter((a) => a.entry.kind === kind).length;
   const users = plan.users.length;
   const profiles = `${count('profile') + users}${identity ? ' signed' : ''} profiles${users ? ` (${users} of them per-user)` : ''}`;
@@ -135,7 +135,7 @@ async function buildLoaded(io: Io, file: string, options: BuildOptions, loaded: 
 export async function init(io: Io, dir: string, options: { force?: boolean }): Promise<number> {
   const target = resolve(io.cwd, dir, 'fleet.yaml');
   const users = join(dirname(target), 'users.csv');
-  const shown = (path: string) => relative(io.cwd, path) || basename(path);
+  const shown = (path: string) => shownPath(io.cwd, path) || basename(path);
   if (existsSync(target) && !options.force) {
     io.stderr(`mdmgen: ${shown(target)} already exists; use --force to replace it\n`);
     return EXIT.usage;

@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { CertificateError, readCertificates, subjectCommonName, type Certificate } from '../pki/certificates.js';
 import { CmsError, isCms, judge, readSignedProfile } from '../pki/cms.js';
@@ -6,7 +6,7 @@ import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
 import { isDict } from '../plist/value.js';
 import { escapeBeyondC0, jsonText } from '../format/terminal.js';
-import { EXIT, readNamed, readStdin, type Io } from './io.js';
+import { EXIT, readNamed, readStdin, shownPath, type Io } from './io.js';
 
 /** A FILE argument's bytes, `-` being standard input. */
 async function readArgument(io: Io, file: string): Promise<Buffer | string> {
@@ -43,7 +43,7 @@ export async function verify(io: Io, file: string, options: { ca?: string[] }): 
       return usage(io, `${named(ca)}: ${describeError(error)}`);
     }
   }
-  const shown = file === '-' ? named(file) : relative(io.cwd, resolve(io.cwd, file)) || file;
+  const shown = file === '-' ? named(file) : shownPath(io.cwd, resolve(io.cwd, file)) || file;
   if (!isCms(bytes)) {
     io.stdout(`${shown}: INVALID: the profile is not signed\n`);
     return EXIT.findings;

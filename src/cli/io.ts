@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
 import { systemReason } from '../diagnostics/system-error.js';
 
 /** Everything the CLI touches outside the process, injectable for tests. */
@@ -22,6 +23,15 @@ export interface Io {
 }
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+
+/**
+ * A path as messages show it: relative to the working folder when inside it ('' for the folder itself),
+ * absolute otherwise (`/srv/fleet/fleet.yaml`, not `../../srv/fleet/fleet.yaml`, and `/`, not `../../..`).
+ */
+export function shownPath(cwd: string, path: string): string {
+  const inside = relative(cwd, path);
+  return inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? path : inside;
+}
 
 /** A bug, not bad input: said in one line, without a stack trace unless MDMGEN_DEBUG asks for one. */
 export function internalError(error: unknown, env: NodeJS.ProcessEnv): string {

@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import type { ProgramFile } from '../install-point/install-point.js';
 import { readDirectory, type Directory } from '../directory/directory.js';
 import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
@@ -10,7 +10,7 @@ import type { Certificate } from '../pki/certificates.js';
 import type { SigningIdentity } from '../pki/identity.js';
 import { firstInvalidXmlChar } from '../source/utf8.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import { readNamed, type Io } from './io.js';
+import { readNamed, shownPath, type Io } from './io.js';
 
 // The edge where mdmgen reads what fleet.yaml points at: the directory, certificates, keys and secrets.
 // Everything after this is pure. Each loader reports at the fleet.yaml line that named the file.
@@ -25,7 +25,7 @@ export interface Loaded {
 
 export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
   const path = resolve(io.cwd, file);
-  const display = relative(io.cwd, path) || file;
+  const display = shownPath(io.cwd, path) || file;
   const fleetBytes = await readInput(display, path);
   if (!Buffer.isBuffer(fleetBytes)) return { diagnostics: [fleetBytes] };
   const checked = checkFleet(display, fleetBytes);
@@ -33,7 +33,7 @@ export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
   if (!fleet?.directory || !source) return { ...checked, bytes: fleetBytes };
 
   const csvPath = resolve(dirname(path), fleet.directory.file);
-  const csvDisplay = relative(io.cwd, csvPath) || fleet.directory.file;
+  const csvDisplay = shownPath(io.cwd, csvPath) || fleet.directory.file;
   const csvBytes = await readInput(csvDisplay, csvPath);
   if (!Buffer.isBuffer(csvBytes)) return { diagnostics: sortDiagnostics([...checked.diagnostics, csvBytes]) };
   const directory = readDirectory(fleet.directory, csvDisplay, csvBytes, (keyPath) => ({ file: display, keyPath, ...locate(source, keyPath) }));

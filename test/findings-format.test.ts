@@ -31,6 +31,22 @@ test('json and sarif, written a finding at a time, are JSON.stringify\'s layout 
   }
 });
 
+test('sarif: each location is a URI that resolves back to the file, with its line and column, or its byte offset', async () => {
+  const files = ['pulls/Mac #1/Users/zoë/a%b?.plist', 'C:/MAC-3/x.plist', '/srv/pull/MAC-2/x.plist', 'pulls/MAC-5/x.plist'];
+  const findings = files.map((file, i) => finding(i, { file, ...(i === 3 && { line: undefined, column: undefined, offset: 40 }) }));
+  let text = '';
+  await writeFindings((piece) => void (text += piece), 'sarif', report(findings), { color: false });
+  type Location = { physicalLocation: { artifactLocation: { uri: string }; region?: Record<string, number> } };
+  const locations = (JSON.parse(text) as { runs: { results: { locations: Location[] }[] }[] }).runs[0]!.results.map((r) => r.locations[0]!.physicalLocation);
+  assert.deepEqual(locations.map((l) => l.artifactLocation.uri), ['pulls/Mac%20%231/Users/zo%C3%AB/a%25b%3F.plist', 'C%3A/MAC-3/x.plist', 'file:///srv/pull/MAC-2/x.plist', 'pulls/MAC-5/x.plist']);
+  for (const [i, { artifactLocation }] of locations.entries()) {
+    const resolved = new URL(artifactLocation.uri, 'file:///work/');
+    assert.equal(resolved.search + resolved.hash, '', artifactLocation.uri);
+    assert.equal(decodeURIComponent(resolved.pathname), files[i]!.startsWith('/') ? files[i] : `/work/${files[i]}`);
+  }
+  assert.deepEqual(locations.map((l) => l.region), [{ startLine: 7, startColumn: 1 }, { startLine: 7, startColumn: 1 }, { startLine: 7, startColumn: 1 }, { byteOffset: 40 }]);
+});
+
 test('a report is handed to stdout in writes of about 64 KB, each awaited, never as one string', async () => {
   const findings = Array.from({ length: 6000 }, (_, i) => finding(i));
   for (const format of ['stylish', 'json', 'sarif', 'junit', 'csv'] as const) {

@@ -206,10 +206,26 @@ export const sarif: FindingsFormatter = ({ findings, version, fleet }) => {
     ruleId: f.code,
     level: SARIF_LEVEL[f.severity],
     message: { text: f.message },
-    locations: [{ physicalLocation: { artifactLocation: { uri: f.file.split('\\').join('/') }, ...(f.line !== undefined && { region: { startLine: f.line } }) } }],
+    locations: [{ physicalLocation: { artifactLocation: { uri: sarifUri(f.file) }, ...sarifRegion(f) } }],
     properties: { host: f.host, user: f.user, group: f.group, domain: f.domain, key: f.key, expected: f.expected, actual: f.actual, policy: f.policy },
   }));
 };
+
+/**
+ * A path as a SARIF artifact URI (an RFC 3986 reference): each segment percent-encoded, so `Mac #1`, `?`,
+ * `%` and a `C:` first segment (which a reader takes for a scheme) stay part of the path; an absolute path
+ * as a file: URI. A backslash separates, as in the zips Windows makes.
+ */
+function sarifUri(file: string): string {
+  const path = file.split('\\').join('/').split('/').map(encodeURIComponent).join('/');
+  return path.startsWith('/') ? `file://${path}` : path;
+}
+
+/** Where in the file: line and column in text, the byte offset in a binary plist. */
+function sarifRegion(f: Finding): { region?: { startLine?: number; startColumn?: number; byteOffset?: number } } {
+  if (f.line !== undefined) return { region: { startLine: f.line, ...(f.column !== undefined && { startColumn: f.column }) } };
+  return f.offset !== undefined ? { region: { byteOffset: f.offset } } : {};
+}
 
 /** Writes a report in a format, a piece at a time, in writes of about 64 KB. */
 export async function writeFindings(write: (text: string) => void | Promise<void>, format: FindingsFormat, report: AuditReport, context: { color: boolean }): Promise<void> {

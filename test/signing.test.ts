@@ -176,6 +176,16 @@ test('warnings: the signer expires within 30 days, and a chain that does not rea
   const forged = build(trust(p('root.pem')) + `signing:\n  certificate: ${p('forgedleaf.pem')}\n  key: ${p('forgedleaf.key')}\n  chain: [${p('int.pem')}]\n`);
   assert.equal(forged.code, 0, forged.stderr);
   assert.match(forged.stderr, /does not reach a self-signed root.*signing\/incomplete-chain/, 'a name is not an issuer: its signature is checked');
+  assert.doesNotMatch(anchored.stderr + forged.stderr, /ca-signer/, 'a leaf signer is no CA');
+  // A CA's own key signing: the profiles are valid (OpenSSL agrees), and both the build and verify say so.
+  const byCa = build(`signing:\n  certificate: ${p('quick.pem')}\n  key: ${p('quick.key')}\n`);
+  assert.equal(byCa.code, 0, byCa.stderr);
+  assert.match(byCa.stderr, /the signing certificate "Quick Signer" is a CA certificate \(basicConstraints CA:TRUE\); sign with a certificate it issues.* {2}signing\/ca-signer/);
+  const profile = join(byCa.out, 'profiles/base.mobileconfig');
+  assert.equal(opensslVerify(profile, p('quick.pem')).ok, true);
+  const verified = mdmgen(['verify', profile, '--ca', p('quick.pem')]);
+  assert.equal(verified.code, 0, verified.stdout);
+  assert.match(verified.stdout, /: valid signature\n {2}warning: {4}the signer "Quick Signer" is a CA certificate/);
 });
 
 test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain, expired or not yet valid signer, wrong keyUsage, forged issuers, an issuer that is no CA, unsigned, garbage', () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { CertificateError, readCertificates, subjectCommonName, type Certificate } from '../pki/certificates.js';
+import { CA_SIGNER, CertificateError, readCertificates, subjectCommonName, type Certificate } from '../pki/certificates.js';
 import { CmsError, isCms, judge, readSignedProfile } from '../pki/cms.js';
 import { toDisplay } from '../plist/display.js';
 import { PlistError, readPlist } from '../plist/read.js';
@@ -66,6 +66,7 @@ export async function verify(io: Io, file: string, options: { ca?: string[] }): 
   const lines = [
     `${shown}: ${verdict.valid ? 'valid signature' : `INVALID: ${verdict.problems[0]}`}`,
     ...verdict.problems.slice(1).map((p) => `  also:       ${p}`),
+    ...(profile.signer?.x509.ca ? [`  warning:    ${CA_SIGNER(`the signer "${subjectCommonName(profile.signer)}"`)}`] : []),
     `  signer:     ${profile.signer ? certLine(profile.signer) : '(not in the file)'}`,
     ...verdict.chain.slice(1).map((c) => `  issued by:  ${certLine(c)}`),
     `  trust:      ${verdict.trusted ? 'the chain ends at a CA given with --ca' : cas.length ? 'no CA given with --ca is in the chain' : 'not checked (give the root with --ca)'}`,

@@ -81,6 +81,7 @@ export const CODES = {
   'signing/invalid': 'error',
   'signing/expiring': 'warning',
   'signing/incomplete-chain': 'warning',
+  'signing/ca-signer': 'warning',
   'network/dns': 'warning',
   'install-point/program': 'error',
   'build/duplicate-identifier': 'error',

@@ -49,6 +49,13 @@ function fromDerBytes(der: Buffer, what: string): Certificate {
   return { x509, der, sha256: x509.fingerprint256.replace(/:/g, '').toLowerCase() };
 }
 
+/**
+ * A CA's key signing profiles (a quick `openssl req -x509` certificate is a CA): Macs accept it, but the key
+ * that can issue certificates then sits wherever profiles are built (hostile-inputs guide: "basicConstraints
+ * cA=false on the leaf").
+ */
+export const CA_SIGNER = (name: string) => `${name} is a CA certificate (basicConstraints CA:TRUE); sign with a certificate it issues, and keep the CA's key off the machines that build profiles`;
+
 export function subjectCommonName(cert: Certificate): string {
   return /(?:^|\n)CN=([^\n]*)/.exec(cert.x509.subject)?.[1] ?? cert.x509.subject.split('\n')[0] ?? 'certificate';
 }

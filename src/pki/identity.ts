@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { keyUsage } from './extensions.js';
-import { CertificateError, daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
+import { CA_SIGNER, CertificateError, daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { toDer } from './der.js';
 
 export interface SigningIdentity {
@@ -82,7 +82,7 @@ function fromPkcs12(bytes: Buffer, passphrase: string | undefined): SigningIdent
 }
 
 export interface IdentityProblem {
-  code: 'signing/invalid' | 'signing/expiring' | 'signing/incomplete-chain';
+  code: 'signing/invalid' | 'signing/expiring' | 'signing/incomplete-chain' | 'signing/ca-signer';
   message: string;
 }
 
@@ -110,6 +110,7 @@ export function checkIdentity(identity: SigningIdentity, now: Date, anchors: rea
   if (left < 30) {
     problems.push({ code: 'signing/expiring', message: `${name} expires on ${to.toISOString().slice(0, 10)} (in ${Math.ceil(left)} days); installed profiles then show as Unverified` });
   }
+  if (certificate.x509.ca) problems.push({ code: 'signing/ca-signer', message: CA_SIGNER(name) });
   if (!reachesRoot(certificate, [...chain, ...anchors])) {
     problems.push({ code: 'signing/incomplete-chain', message: `the chain from ${name} does not reach a self-signed root; add the intermediates to signing.chain, or Macs may show Unverified` });
   }

@@ -48,6 +48,8 @@ export function makePki(): Pki {
   issue('notca-issuer', 'Not A CA Issuer', 'int', 'notca');
   issue('notca-leaf', 'Profile Signer', 'notca-issuer', 'leaf');
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'notca.key', '-out', 'notca.pem', '-days', '365', '-subj', '/CN=Not A CA', '-addext', 'basicConstraints=critical,CA:FALSE');
+  // What a quick `openssl req -x509` makes: a self-signed CA with no keyUsage, so it may sign anything.
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'quick.key', '-out', 'quick.pem', '-days', '365', '-subj', '/CN=Quick Signer', '-addext', 'basicConstraints=critical,CA:TRUE');
   const passphrase = 'p12-S3cr3t-SENTINEL';
   run('pkcs12', '-export', '-in', 'leaf.pem', '-inkey', 'leaf.key', '-certfile', 'int.pem', '-out', 'leaf-aes.p12', '-passout', `pass:${passphrase}`);
   run('pkcs12', '-export', '-legacy', '-in', 'leaf.pem', '-inkey', 'leaf.key', '-certfile', 'int.pem', '-out', 'leaf-legacy.p12', '-passout', `pass:${passphrase}`);

@@ -66,6 +66,18 @@ test('names with "?" (Windows PowerShell\'s Export-Csv without -Encoding writes 
   assert.match(run.stdout, /users\.csv:2:1 {2}warning {2}a user name holds "\?", as "j\?rgen" does/);
 });
 
+test('a directory with a header and no users (an export whose filter matched nobody) is a warning; the build goes on', () => {
+  for (const csv of ['sAMAccountName,mail,department\r\n', '\ufeffsAMAccountName,mail,department', 'sAMAccountName,mail,department\n\n\n']) {
+    const { users, diagnostics } = read(csv);
+    assert.equal(users!.size, 0);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.line]), [['directory/no-users', 'warning', 1]], JSON.stringify(csv));
+  }
+  assert.deepEqual(read('sAMAccountName,mail,department\njdoe,j@example.com,E\n').diagnostics, []);
+  const run = mdmgen(['build', fleetWith(CSV_HEADER, '')]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /users\.csv:1:1 {2}warning {2}the directory has a header row and no users.* {2}directory\/no-users/);
+});
+
 test('a row with an empty user name is an error naming its line, after a multi-line record too', () => {
   const { users, diagnostics } = read('sAMAccountName,mail,department\n"a","x\ny",E\n,b@example.com,E\n');
   assert.equal(users, undefined);
@@ -362,7 +374,7 @@ test('the packed directory gives back every row as csv-parse reads it, and finds
     const eol = crlf ? '\r\n' : '\n';
     const csv = `mail,notes,sAMAccountName,department${eol}${userNames.map((name, i) => [others[i]![0], 'x', name, others[i]![1]].map(quote).join(',')).join(eol)}${eol}`;
     const { users, diagnostics } = read(csv);
-    assert.deepEqual(diagnostics, []);
+    assert.deepEqual(diagnostics.map((d) => d.code), userNames.length ? [] : ['directory/no-users']);
     const reference = (parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[]).map((r) => [r.sAMAccountName, r.mail, r.department || undefined]);
     assert.deepEqual([...users!].map((u) => [u.name, u.values.email, u.group]), reference);
     assert.equal(users!.size, userNames.length);

@@ -67,6 +67,7 @@ export const CODES = {
   'directory/empty-value': 'error',
   'directory/invalid-character': 'error',
   'directory/lossy-export': 'warning',
+  'directory/no-users': 'warning',
   'secret/missing': 'error',
   'secret/invalid': 'error',
   'secret/in-profile': 'warning',

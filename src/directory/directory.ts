@@ -217,6 +217,9 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
     report('directory/unreadable', 'the file is empty; a header row is expected');
     return { diagnostics };
   }
+  // An export whose filter matched nobody (a wrong OU, say) still has its header: the build would go on with
+  // no per-user profile and say nothing.
+  if (users.size === 0 && diagnostics.length === 0) report('directory/no-users', 'the directory has a header row and no users, so no per-user profile is written; check the export\'s filter', 1);
   // No Active Directory account name holds "?" (nor most others): an export that wrote it lost letters.
   if (lossy) {
     const { count, first } = lossy;

@@ -191,6 +191,14 @@ test('the program: an inside symlink is followed, one leading outside is refused
   const looped = exampleCopy();
   symlinkSync('.', join(looped, '..', 'vendor', 'Microsoft Messenger 5.1', 'again'));
   assert.match(mdmgen(['build', looped, '-o', join(tempDir(), 'out')]).stderr, /again is a symlink to a folder that contains it {2}install-point\/program/);
+
+  // A name that is not UTF-8 (a copy from an old disk): Node lists it under a name no call finds again.
+  const latin1 = exampleCopy();
+  writeFileSync(Buffer.concat([Buffer.from(join(latin1, '..', 'vendor', 'Microsoft Messenger 5.1', 'caf')), Buffer.from([0xe9, 0x2e, 0x74, 0x78, 0x74])]), 'x');
+  const named = mdmgen(['build', latin1, '-o', join(tempDir(), 'out')]);
+  assert.equal(named.code, 2);
+  assert.match(named.stderr, /:\d+:\d+ {2}error {2}.*Microsoft Messenger 5\.1\/caf\ufffd\.txt has a name that is not UTF-8; rename it.* {2}install-point\/program/);
+  assert.doesNotMatch(named.stderr, /internal error/);
 });
 
 /** The seed's own lists (003, "In Mac OS X 10.4 or later"): TCP and UDP port numbers to open. */

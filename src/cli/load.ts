@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import type { ProgramFile } from '../install-point/install-point.js';
@@ -8,6 +9,7 @@ import type { Fleet, SecretRef, User } from '../fleet/model.js';
 import { checkUsers } from '../fleet/users.js';
 import type { Certificate } from '../pki/certificates.js';
 import type { SigningIdentity } from '../pki/identity.js';
+import { systemReason } from '../diagnostics/system-error.js';
 import { firstInvalidXmlChar } from '../source/utf8.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
 import { readNamed, shownPath, type Io } from './io.js';
@@ -167,22 +169,31 @@ export async function loadProgram(fleetPath: string, fleet: Fleet, source: YamlS
   }
   const files: ProgramFile[] = [];
   const walk = async (path: string, name: string, parents: readonly string[]): Promise<string | undefined> => {
-    const link = await lstat(path);
-    const real = link.isSymbolicLink() ? await realpath(path).catch(() => undefined) : path;
-    if (!real) return `${name} is a broken symlink`;
-    if (real !== root && !real.startsWith(root + sep)) return `${name} is a symlink that leads outside the program`;
-    const info = await stat(real);
-    if (info.isFile()) {
-      files.push({ path: name, bytes: await readFile(real), executable: (info.mode & 0o111) !== 0 });
+    try {
+      const link = await lstat(path);
+      const real = link.isSymbolicLink() ? await realpath(path).catch(() => undefined) : path;
+      if (!real) return `${name} is a broken symlink`;
+      if (real !== root && !real.startsWith(root + sep)) return `${name} is a symlink that leads outside the program`;
+      const info = await stat(real);
+      if (info.isFile()) {
+        files.push({ path: name, bytes: await readFile(real), executable: (info.mode & 0o111) !== 0 });
+        return undefined;
+      }
+      if (!info.isDirectory()) return `${name} is neither a file nor a folder`;
+      if (parents.includes(real)) return `${name} is a symlink to a folder that contains it`;
+      // Node names a file whose name is not UTF-8 with U+FFFD in place of its bytes, a name no call then finds.
+      const entries = await readdir(real, { encoding: 'buffer' });
+      const notUtf8 = entries.find((entry) => !isUtf8(entry));
+      if (notUtf8) return `${name}/${notUtf8.toString()} has a name that is not UTF-8; rename it, as a Mac and the archive need UTF-8 names`;
+      for (const entry of entries.map((e) => e.toString()).sort()) {
+        const problem = await walk(resolve(real, entry), `${name}/${entry}`, [...parents, real]);
+        if (problem) return problem;
+      }
       return undefined;
+    } catch (error) {
+      if (!(error as NodeJS.ErrnoException).code) throw error;
+      return `${name} cannot be read: ${systemReason(error)}`;
     }
-    if (!info.isDirectory()) return `${name} is neither a file nor a folder`;
-    if (parents.includes(real)) return `${name} is a symlink to a folder that contains it`;
-    for (const entry of (await readdir(real)).sort()) {
-      const problem = await walk(resolve(real, entry), `${name}/${entry}`, [...parents, real]);
-      if (problem) return problem;
-    }
-    return undefined;
   };
   const problem = await walk(top, basename(top), []);
   if (problem) return fail(problem);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -113,6 +114,49 @@ test('a folder that is no output is refused before anything below it is walked, 
   assert.equal(again.code, 2);
   assert.match(again.stderr, /cannot look into .*build\/caf\ufffd: no such file/);
   assert.doesNotMatch(again.stderr, /internal error/);
+});
+
+test('builds of one output folder at once: each writes a whole build or is refused, and the folder is always one whole build', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  const runs = await Promise.all(Array.from({ length: 6 }, () => new Promise<{ code: number | null; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [BIN, 'build', EXAMPLE, '-o', out], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    child.on('close', (code) => done({ code, stderr }));
+  })));
+  for (const run of runs) {
+    assert.ok(run.code === 0 || (run.code === 2 && /another mdmgen build \(process \d+\) is writing .*build; build one output folder at a time/.test(run.stderr)), `${run.code}: ${run.stderr}`);
+  }
+  assert.ok(runs.some((run) => run.code === 0));
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: { path: string; sha256: string }[] };
+  for (const { path, sha256 } of manifest.artifacts) assert.equal(createHash('sha256').update(readFileSync(join(out, path))).digest('hex'), sha256, path);
+  assert.deepEqual(readdirSync(dir), ['build'], 'no lock or staging folder left');
+});
+
+test('a lock left by a build that is gone is taken over; one whose build runs refuses the next', async () => {
+  const { writeOutputWith } = await import('../src/compile/output.js');
+  const dir = tempDir();
+  const out = join(dir, 'build');
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  writeFileSync(join(dir, 'build.mdmgen-lock'), `${gone}\n`);
+  assert.equal(build(EXAMPLE, out).code, 0);
+  assert.deepEqual(readdirSync(dir), ['build']);
+
+  let finish = () => {};
+  const first = writeOutputWith(out, (stage) => new Promise<void>((resolve) => {
+    finish = () => {
+      stage.write('a.txt', Buffer.from('a'));
+      stage.manifest('{"artifacts": []}');
+      resolve();
+    };
+  }));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(writeOutputWith(out, async () => {}), new RegExp(`another mdmgen build \\(process ${process.pid}\\) is writing`));
+  assert.equal(build(EXAMPLE, out).code, 2, 'another process is refused too');
+  finish();
+  await first;
+  assert.deepEqual(readdirSync(dir), ['build']);
 });
 
 test('the build writes nothing outside its staging folder, whatever path it is handed', async () => {

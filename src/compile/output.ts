@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { systemReason } from '../diagnostics/system-error.js';
 import type { Artifact } from './plan.js';
@@ -8,6 +8,7 @@ export class OutputError extends Error {}
 
 const TEMP = '.mdmgen-new-';
 const OLD = '.mdmgen-old-';
+const LOCK = '.mdmgen-lock';
 const MANIFEST_PART = '.manifest.json.part';
 
 /** The folder a build is written into before it replaces the output. */
@@ -40,6 +41,56 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
     const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : systemReason(error);
     throw new OutputError(`cannot create ${parent}: ${why}`);
   });
+  const lock = join(parent, `${name}${LOCK}`);
+  await takeLock(lock, target);
+  try {
+    await writeLocked(parent, name, target, fill);
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/**
+ * Takes the output folder for this process. Two builds of one folder at once would each remove the other's
+ * staging folder as a leftover, and swap in a build the other had half removed (eight builds of the example
+ * at once left a manifest.json most of whose files were gone). A lock whose process is gone (killed, or
+ * crashed) is taken over. The lock appears whole, by link(), so no one reads it before its process id is in.
+ */
+async function takeLock(lock: string, target: string): Promise<void> {
+  const mine = `${lock}-${process.pid}`;
+  try {
+    await writeFile(mine, `${process.pid}\n`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(mine, lock);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (attempt > 0 || isRunning(holder)) throw new OutputError(`another mdmgen build (process ${holder || 'unknown'}) is writing ${target}; build one output folder at a time`);
+      await rm(lock, { force: true });
+    }
+  } catch (error) {
+    if (error instanceof OutputError || !(error as NodeJS.ErrnoException).code) throw error;
+    throw new OutputError(`cannot lock ${target} for this build: ${systemReason(error)}`);
+  } finally {
+    await rm(mine, { force: true });
+  }
+}
+
+/** Whether a process of this id runs: this one, or one signal 0 reaches (EPERM: it runs as another user). */
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function writeLocked(parent: string, name: string, target: string, fill: (stage: Stage) => Promise<void>): Promise<void> {
   try {
     await recover(parent, name, target);
     await refuseForeignFiles(target);
@@ -82,7 +133,8 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
 /**
  * Undoes what this process's build of `outDir` left when it was stopped part-way (by a signal, between
  * two of its steps): the staging folder is removed, and a previous output moved aside is put back, or
- * removed if the new one is already in its place. Says whether the output folder is as it was before.
+ * removed if the new one is already in its place, and the lock is let go. Says whether the output folder is
+ * as it was before.
  */
 export async function abandonOutput(outDir: string): Promise<boolean> {
   const target = resolve(outDir);
@@ -95,10 +147,16 @@ export async function abandonOutput(outDir: string): Promise<boolean> {
     if (untouched) await rename(previous, target);
     else await rm(previous, { recursive: true, force: true });
   }
+  const lock = join(dirname(target), `${basename(target)}${LOCK}`);
+  await rm(`${lock}-${process.pid}`, { force: true });
+  if ((await readFile(lock, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(lock, { force: true });
   return untouched;
 }
 
-/** A build killed part-way leaves a staging folder (removed here) or, between the two renames, the old output. */
+/**
+ * A build killed part-way leaves a staging folder (removed here) or, between the two renames, the old output;
+ * with the lock held, no build that runs has any of them.
+ */
 async function recover(parent: string, name: string, target: string): Promise<void> {
   const leftovers = (await readdir(parent)).filter((entry) => entry.startsWith(`${name}${TEMP}`) || entry.startsWith(`${name}${OLD}`));
   for (const entry of leftovers.sort()) {

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { systemReason } from '../diagnostics/system-error.js';
 import type { Artifact } from './plan.js';
@@ -54,29 +54,37 @@ export async function writeOutputWith(outDir: string, fill: (stage: Stage) => Pr
  * Takes the output folder for this process. Two builds of one folder at once would each remove the other's
  * staging folder as a leftover, and swap in a build the other had half removed (eight builds of the example
  * at once left a manifest.json most of whose files were gone). A lock whose process is gone (killed, or
- * crashed) is taken over. The lock appears whole, by link(), so no one reads it before its process id is in.
+ * crashed) is taken over. The lock is created exclusively (O_EXCL, which file shares honour too).
  */
 async function takeLock(lock: string, target: string): Promise<void> {
-  const mine = `${lock}-${process.pid}`;
   try {
-    await writeFile(mine, `${process.pid}\n`);
     for (let attempt = 0; ; attempt++) {
       try {
-        await link(mine, lock);
+        await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (attempt > 0 || isRunning(holder)) throw new OutputError(`another mdmgen build (process ${holder || 'unknown'}) is writing ${target}; build one output folder at a time`);
+      const holder = await lockHolder(lock);
+      if (attempt > 0 || isRunning(holder)) {
+        throw new OutputError(`another mdmgen build (process ${holder || 'unknown'}) is writing ${target}; build one output folder at a time (if none runs, remove ${lock})`);
+      }
       await rm(lock, { force: true });
     }
   } catch (error) {
     if (error instanceof OutputError || !(error as NodeJS.ErrnoException).code) throw error;
     throw new OutputError(`cannot lock ${target} for this build: ${systemReason(error)}`);
-  } finally {
-    await rm(mine, { force: true });
   }
+}
+
+/** The process id a lock holds. A lock is empty for the moment between its creation and its write, so an empty one is read again. */
+async function lockHolder(lock: string): Promise<number> {
+  for (let tries = 0; tries < 5; tries++) {
+    const text = (await readFile(lock, 'utf8').catch(() => '')).trim();
+    if (text) return Number(text);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return 0;
 }
 
 /** Whether a process of this id runs: this one, or one signal 0 reaches (EPERM: it runs as another user). */
@@ -148,7 +156,6 @@ export async function abandonOutput(outDir: string): Promise<boolean> {
     else await rm(previous, { recursive: true, force: true });
   }
   const lock = join(dirname(target), `${basename(target)}${LOCK}`);
-  await rm(`${lock}-${process.pid}`, { force: true });
   if ((await readFile(lock, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(lock, { force: true });
   return untouched;
 }

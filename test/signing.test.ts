@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -242,6 +242,7 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
     [opensslSign('forgedroot.mobileconfig', p('forgedrootleaf.pem'), p('forgedrootleaf.key'), ['-certfile', p('forgedroot.pem')]), ['--ca', p('root.pem')], {}, 1, /INVALID: the chain ends at "Test Root CA", which is not a CA given with --ca/],
     [opensslSign('notca.mobileconfig', p('notca-leaf.pem'), p('notca-leaf.key'), ['-certfile', bundle]), ['--ca', p('root.pem')], {}, 1, /INVALID: "Not A CA Issuer" issued a certificate of the chain but is not a CA/],
   ];
+  const alone = new Map<string, string>();
   for (const [file, args, env, code, expected] of checks) {
     const run = mdmgen(['verify', file, ...args], { env });
     assert.equal(run.code, code, `${file} ${args.join(' ')}: ${run.stdout}${run.stderr}`);
@@ -249,7 +250,14 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
     const purpose = file.endsWith('enc.mobileconfig') ? [] : ['-purpose', 'any'];
     const when = env.MDMGEN_NOW ? ['-attime', String(Math.floor(Date.parse(env.MDMGEN_NOW) / 1000))] : [];
     assert.equal(opensslVerify(file, args[1] ?? p('root.pem'), [...purpose, ...when]).ok, false, `openssl agrees that ${file} is not valid`);
+    if (args.join(' ') === `--ca ${p('root.pem')}` && !env.MDMGEN_NOW) alone.set(file, run.stdout);
   }
+  // All at once, with the good one between them: each verdict is the one it had alone (verify keeps the
+  // certificates and links it has checked, and a forged look-alike must not pass for the real one).
+  const together = [...new Set(alone.keys())];
+  const all = mdmgen(['verify', together[0]!, good, ...together.slice(1), '--ca', p('root.pem')]);
+  assert.equal(all.code, 1, all.stderr);
+  assert.equal(all.stdout, [alone.get(together[0]!)!, `${good}: valid signature\n`, ...together.slice(1).map((f) => alone.get(f)!), `${together.length + 1} profiles: 1 valid, ${together.length} invalid; each chain checked against --ca\n`].join(''));
   writeFileSync(join(dir, 'garbage'), Buffer.from([0x30, 0x82, 0xff, 0xff, 1, 2, 3]));
   const garbage = mdmgen(['verify', join(dir, 'garbage')]);
   assert.equal(garbage.code, 1, 'not CMS at all: not signed');
@@ -257,6 +265,49 @@ test('verify agrees with OpenSSL: valid, tampered, unknown CA, incomplete chain,
   const broken = mdmgen(['verify', join(dir, 'broken.mobileconfig')]);
   assert.equal(broken.code, 2);
   assert.match(broken.stderr, /not DER-encoded CMS/);
+});
+
+test('verify FOLDER: every .mobileconfig beneath it, a line for each valid one, the whole verdict for the others, then a count', () => {
+  const r = build(`${signing()}${trust(p('root.pem'))}`);
+  assert.equal(r.code, 0, r.stderr);
+  const profiles = join(r.out, 'profiles');
+  const valid = mdmgen(['verify', r.out, '--ca', p('root.pem')]);
+  assert.deepEqual([valid.code, valid.stderr], [0, '']);
+  assert.equal(valid.stdout, `${profiles}/base.mobileconfig: valid signature\n${profiles}/trust.mobileconfig: valid signature\n2 profiles: 2 valid, 0 invalid; each chain checked against --ca\n`);
+  for (const name of ['base', 'trust']) assert.ok(opensslVerify(join(profiles, `${name}.mobileconfig`), p('root.pem')).ok, 'openssl agrees');
+
+  const bytes = readFileSync(join(profiles, 'base.mobileconfig'));
+  const tampered = Buffer.from(bytes);
+  const at = tampered.indexOf('DisallowSave');
+  tampered[at] = tampered[at]! ^ 0x20;
+  mkdirSync(join(profiles, 'more/empty'), { recursive: true });
+  writeFileSync(join(profiles, 'more/tampered.mobileconfig'), tampered);
+  writeFileSync(join(profiles, 'more/unsigned.mobileconfig'), readFileSync(join(build('').out, 'profiles/base.mobileconfig')));
+  writeFileSync(join(profiles, 'more/notes.txt'), 'not a profile');
+  const invalid = mdmgen(['verify', profiles, '--ca', p('root.pem')]);
+  assert.equal(invalid.code, 1, invalid.stderr);
+  const lines = invalid.stdout.split('\n');
+  assert.deepEqual(lines.filter((l) => l.startsWith('/')), [
+    `${profiles}/base.mobileconfig: valid signature`,
+    `${profiles}/more/tampered.mobileconfig: INVALID: the content digest does not match: the profile was changed after signing`,
+    `${profiles}/more/unsigned.mobileconfig: INVALID: the profile is not signed`,
+    `${profiles}/trust.mobileconfig: valid signature`,
+  ]);
+  assert.ok(lines.includes('  identifier: com.example.im.preferences'), 'the tampered one is described in full');
+  assert.equal(lines.at(-2), '4 profiles: 2 valid, 2 invalid; each chain checked against --ca');
+
+  // A profile that is not CMS at all is said on stderr, the others still verified, and exit 2.
+  writeFileSync(join(profiles, 'more/cut.mobileconfig'), bytes.subarray(0, 500));
+  const unreadable = mdmgen(['verify', profiles]);
+  assert.equal(unreadable.code, 2);
+  assert.match(unreadable.stderr, /^mdmgen: \/.*\/more\/cut\.mobileconfig: not DER-encoded CMS/);
+  assert.match(unreadable.stdout, /\n5 profiles: 2 valid, 2 invalid, 1 unreadable; trust not checked \(give the root with --ca\)\n$/);
+
+  for (const [path, message] of [[join(profiles, 'more/empty'), /more\/empty: no \.mobileconfig in this folder\n$/], [join(profiles, 'nowhere'), /cannot read .*nowhere: no such file/]] as const) {
+    const refused = mdmgen(['verify', path, join(profiles, 'base.mobileconfig')]);
+    assert.deepEqual([refused.code, refused.stdout], [2, ''], 'a PATH that names no profile stops the run before any is verified');
+    assert.match(refused.stderr, message);
+  }
 });
 
 test('random mutations of a signed profile: inspect and verify answer 0, 1 or 2 with a reason, never an internal error', { timeout: 120_000 }, async () => {
@@ -270,7 +321,7 @@ test('random mutations of a signed profile: inspect and verify answer 0, 1 or 2 
     const bytes = Buffer.from(signed);
     for (const [end, n, byte] of edits) bytes[end ? bytes.length - 1 - (n % 600) : n % bytes.length] = byte;
     writeFileSync(file, cut % 4 === 0 ? bytes.subarray(0, cut % bytes.length) : bytes);
-    for (const code of [await inspect(io, file, { format: 'json' }), await verify(io, file, { ca: [p('root.pem')] })]) {
+    for (const code of [await inspect(io, file, { format: 'json' }), await verify(io, [file], { ca: [p('root.pem')] })]) {
       assert.ok(code === 0 || code === 1 || code === 2, String(code));
     }
   }), { numRuns: 1500 });
@@ -323,6 +374,9 @@ test('the README\'s signing steps: make the test PKI, build examples/signed, ver
     assert.equal(mdmgen(['verify', file, '--ca', join(examples, 'pki', 'root.pem')]).code, 0);
     assert.ok(opensslVerify(file, join(examples, 'pki', 'root.pem')).ok);
   }
+  const whole = mdmgen(['verify', join(examples, 'signed', 'build'), '--ca', join(examples, 'pki', 'root.pem')]);
+  assert.equal(whole.code, 0, whole.stdout);
+  assert.match(whole.stdout, /\n2 profiles: 2 valid, 0 invalid; each chain checked against --ca\n$/);
 });
 
 test('the signing key never reaches the output: no file written holds a private key or the key\'s bytes', () => {

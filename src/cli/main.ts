@@ -45,10 +45,10 @@ function createProgram(io: Io, setExit: (code: number) => void): commander.Comma
     .action(async (fleet: string, paths: string[], options) => setExit(await (await import('./audit.js')).audit(io, fleet, paths, options)));
 
   program.command('verify')
-    .description('check a signed profile: signature, content digest, chain to --ca, signer validity and keyUsage')
-    .argument('<file>', 'a signed .mobileconfig (- for standard input)')
+    .description('check signed profiles: signature, content digest, chain to --ca, signer validity and keyUsage')
+    .argument('<paths...>', 'signed .mobileconfig files, or folders of them (a build\'s profiles/); - for standard input')
     .option('--ca <cert>', 'a trusted root (PEM or DER); repeat for several', (value: string, previous: string[] = []) => [...previous, value])
-    .action(async (file: string, options) => setExit(await (await import('./inspect.js')).verify(io, file, options)));
+    .action(async (paths: string[], options) => setExit(await (await import('./inspect.js')).verify(io, paths, options)));
 
   program.command('inspect')
     .description('print any plist or profile (XML, binary or signed) as data')

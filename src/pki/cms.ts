@@ -1,6 +1,6 @@
 import { createHash, sign, verify } from 'node:crypto';
 import { keyUsage, subjectKeyIdentifier } from './extensions.js';
-import { daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
+import { daysLeft, isSelfSigned, issuedBy, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { asn1, bytesOf, children, fromDer, integer, oid, oidOf, seq, setOf, toDer, type Asn1 } from './der.js';
 import type { SigningIdentity } from './identity.js';
 
@@ -185,7 +185,7 @@ export function judge(profile: SignedProfile, cas: readonly Certificate[], now: 
       }
       if (isSelfSigned(current)) break;
       const child: Certificate = current;
-      current = pool.find((c) => !chain.includes(c) && child.x509.checkIssued(c.x509) && child.x509.verify(c.x509.publicKey));
+      current = pool.find((c) => !chain.includes(c) && issuedBy(child, c));
       if (current && !current.x509.ca) {
         problems.push(`"${subjectCommonName(current)}" issued a certificate of the chain but is not a CA`);
         break;

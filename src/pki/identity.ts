@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { keyUsage } from './extensions.js';
-import { CA_SIGNER, CertificateError, daysLeft, isSelfSigned, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
+import { CA_SIGNER, CertificateError, daysLeft, isSelfSigned, issuedBy, readCertificates, subjectCommonName, type Certificate } from './certificates.js';
 import { toDer } from './der.js';
 
 export interface SigningIdentity {
@@ -121,7 +121,7 @@ function reachesRoot(leaf: Certificate, pool: Certificate[]): boolean {
   let current = leaf;
   for (let depth = 0; depth < 10; depth++) {
     if (isSelfSigned(current)) return true;
-    const issuer = pool.find((c) => current.x509.checkIssued(c.x509) && current.x509.verify(c.x509.publicKey));
+    const issuer = pool.find((c) => issuedBy(current, c));
     if (!issuer) return false;
     current = issuer;
   }

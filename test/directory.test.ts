@@ -37,6 +37,37 @@ test('CSV as Active Directory exports it: quotes, commas, quotes and line breaks
   assert.deepEqual([...typed.users!].map((u) => [u.name, u.group, u.line]), [['jdoe', 'Eng', 3]]);
 });
 
+test('a directory separated by semicolons (Excel in a comma-decimal locale) or tabs, with delimiter set, reads as the comma file does; unset, the header error says which to set', () => {
+  const rows = [['sAMAccountName', 'mail', 'department'], ['jdoe', 'Doe, John <j@example.com>', 'R&D'], ['anna', 'a;b\tc@example.com', '']];
+  const quoted = (cell: string) => (/[,;\t"]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
+  const text = (delimiter: string) => rows.map((r) => r.map(quoted).join(delimiter)).join('\r\n');
+  const users = (delimiter: ',' | ';' | '\t') => {
+    const result = readDirectory({ file: 'users.csv', columns, delimiter }, 'users.csv', Buffer.from(text(delimiter)), at);
+    assert.deepEqual(result.diagnostics, []);
+    return [...result.users!].map((u) => [u.name, u.values.email, u.group, u.line]);
+  };
+  const expected = [['jdoe', 'Doe, John <j@example.com>', 'R&D', 2], ['anna', 'a;b\tc@example.com', undefined, 3]];
+  for (const delimiter of [',', ';', '\t'] as const) assert.deepEqual(users(delimiter), expected, JSON.stringify(delimiter));
+
+  const hints = (csv: string, delimiter?: ';') => readDirectory({ file: 'users.csv', columns, ...(delimiter && { delimiter }) }, 'users.csv', Buffer.from(csv), at).diagnostics.map((d) => d.message);
+  assert.match(hints(text(';'))[0]!, /its fields are separated by semicolons: set directory\.delimiter to ";"$/);
+  assert.match(hints(text('\t'))[0]!, /its fields are separated by tabs: set directory\.delimiter to "\\t"$/);
+  assert.match(hints(text(','), ';')[0]!, /its fields are separated by commas: set directory\.delimiter to ","$/);
+  assert.deepEqual(hints('sAMAccountName,mail\njdoe,j@example.com\n'), ['the directory has no column "department" (its header has: sAMAccountName, mail)'], 'no advice when the header was split');
+
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users.csv'), text(';'));
+  const fleet = (delimiter: string) => writeFleet(`${HEADER}directory:\n  file: users.csv\n  delimiter: ${delimiter}\n  columns: { user: sAMAccountName, email: mail, group: department }\npreferences:\n  com.microsoft.MessengerDaemon:\n    UserSIPID: "{{email}}"\n`, dir);
+  const out = join(dir, 'out');
+  const built = mdmgen(['build', fleet('";"'), '-o', out]);
+  assert.equal(built.code, 0, built.stderr);
+  assert.deepEqual(listTree(join(out, 'profiles/users')), ['anna.mobileconfig', 'jdoe.mobileconfig']);
+  assert.ok(readFileSync(join(out, 'profiles/users/jdoe.mobileconfig'), 'utf8').includes('<string>Doe, John &lt;j@example.com&gt;</string>'));
+  const refused = mdmgen(['validate', fleet('tab')]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stdout, /fleet\.yaml:5:14 {2}error {2}directory\.delimiter must be one of: ",", ";", "\\t" {2}schema\/value/);
+});
+
 test('UTF-16 with a BOM, as csvde -u and Export-Csv -Encoding Unicode write it, reads as UTF-8 does; broken UTF-16 is located', () => {
   const csv = 'sAMAccountName,mail,department\r\nj\u00fcrgen,j@example.com,R&D\r\nmei,"\u6771\u4eac \ud83d\ude00",\r\n';
   const utf16 = (text: string, bigEndian: boolean) => {
@@ -394,16 +425,16 @@ test('the CSV reader reads what csv-parse reads, and refuses what it refuses', a
   const { parse } = await import('csv-parse/sync');
   const { readCsv } = await import('../src/directory/csv.js');
   let compared = 0;
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', ' ', 'é', '😀'), maxLength: 30 }), fc.boolean(), (raw, crlf) => {
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', ',', ';', '\t', '"', '\n', ' ', 'é', '😀'), maxLength: 30 }), fc.boolean(), fc.constantFrom(',', ';', '\t'), (raw, crlf, delimiter) => {
     const text = crlf ? raw.replaceAll('\n', '\r\n') : raw;
     let reference: string[][] | undefined;
     try {
-      reference = parse(text, { skip_empty_lines: true }) as string[][];
+      reference = parse(text, { skip_empty_lines: true, delimiter }) as string[][];
     } catch {
       reference = undefined;
     }
     const records: string[][] = [];
-    const error = readCsv(text, (cells) => records.push(cells));
+    const error = readCsv(text, (cells) => records.push(cells), delimiter);
     assert.equal(error === undefined, reference !== undefined, `${JSON.stringify(text)}: ${error?.message}`);
     if (reference) {
       assert.deepEqual(records, reference);

@@ -1,10 +1,14 @@
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
-import type { DirectorySpec, User } from '../fleet/model.js';
+import type { Delimiter, DirectorySpec, User } from '../fleet/model.js';
 import { decodeText, firstInvalidXmlChar } from '../source/utf8.js';
 import { readCsv } from './csv.js';
 import { macNameKey } from './names.js';
 
 export const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024;
+
+/** What may separate a directory export's fields (directory.delimiter). */
+const DELIMITERS: readonly Delimiter[] = [',', ';', '\t'];
+const DELIMITER_NAMES: Record<Delimiter, string> = { ',': 'commas', ';': 'semicolons', '\t': 'tabs' };
 
 export interface DirectoryResult {
   users?: Directory;
@@ -160,6 +164,7 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
   }
 
   const variables = Object.keys(spec.columns);
+  const delimiter = spec.delimiter ?? ',';
   const users = new Directory(variables);
   const seen = new Map<string, number>();
   let indexOf: Record<string, number> | undefined;
@@ -199,16 +204,19 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
       if (found[variable] >= 0) continue;
       unknownColumn = true;
       const known = `${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`;
+      // A header read as one cell that holds another delimiter: the export is separated by that one.
+      const other = header.length === 1 ? DELIMITERS.find((d) => d !== delimiter && header[0]!.includes(d)) : undefined;
+      const hint = other ? `; its fields are separated by ${DELIMITER_NAMES[other]}: set directory.delimiter to ${JSON.stringify(other)}` : '';
       diagnostics.push({
         code: 'directory/unknown-column', severity: CODES['directory/unknown-column'],
-        message: `the directory has no column "${column}" (its header has: ${known})`,
+        message: `the directory has no column "${column}" (its header has: ${known})${hint}`,
         ...atMapping(['directory', 'columns', variable]),
       });
     }
     return found;
   };
 
-  const broken = readCsv(decoded.text, row);
+  const broken = readCsv(decoded.text, row, delimiter);
   if (broken) {
     report('directory/unreadable', `not a valid CSV file: ${broken.message}`, broken.line);
     return { diagnostics };

@@ -48,7 +48,11 @@ export interface DirectorySpec {
   file: string;
   /** Template variable -> CSV header. */
   columns: Readonly<Record<string, string>>;
+  /** What separates the fields: a comma unless set. */
+  delimiter?: Delimiter;
 }
+
+export type Delimiter = ',' | ';' | '\t';
 
 export interface TrustSpec {
   file: string;

@@ -4,7 +4,7 @@ import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from 
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Account, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
+import type { Account, Delimiter, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
 import { isTemplate } from './templates.js';
 import { booleanHint, typeName } from './validate-schema.js';
 
@@ -46,7 +46,11 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
     base,
     groups,
     ...(root.directory !== undefined && {
-      directory: { file: String(directory.file ?? ''), columns: Object.fromEntries(Object.entries(asObject(directory.columns)).map(([k, v]) => [k, String(v)])) },
+      directory: {
+        file: String(directory.file ?? ''),
+        columns: Object.fromEntries(Object.entries(asObject(directory.columns)).map(([k, v]) => [k, String(v)])),
+        ...(typeof directory.delimiter === 'string' && { delimiter: directory.delimiter as Delimiter }),
+      },
     }),
     accounts: (Array.isArray(root.accounts) ? root.accounts : []).map((raw: unknown, i: number) => readAccount(asObject(raw), ['accounts', i])),
     trust: (Array.isArray(root.trust) ? root.trust : []).map((raw: unknown, i: number) => {

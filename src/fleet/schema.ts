@@ -77,6 +77,7 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
         description: 'Who the users are: a CSV exported from Active Directory.',
         properties: {
           file: path('The CSV file.'),
+          delimiter: { enum: [',', ';', '\t'], default: ',', description: 'What separates the fields: "," (the default, as Active Directory tools and Export-Csv write), ";" (Excel, and Export-Csv -UseCulture, in locales whose decimal mark is a comma) or "\\t" (a tab).' },
           columns: {
             type: 'object',
             required: ['user'],

@@ -75,7 +75,9 @@ function toDiagnostic(source: YamlSource, error: ErrorObject): Diagnostic {
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
       const hint = typeof error.data === 'string' ? suggest(error.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
-      return make('schema/value', `${where} must be one of: ${allowed.join(', ')}${hint ? `; did you mean ${hint}?` : ''}`, keyPath);
+      // Values that are not words (directory.delimiter's "," ";" "\t") are shown as YAML would quote them.
+      const shown = allowed.map((v) => (typeof v === 'string' && !/^[\w.-]+$/.test(v) ? JSON.stringify(v) : String(v)));
+      return make('schema/value', `${where} must be one of: ${shown.join(', ')}${hint ? `; did you mean ${hint}?` : ''}`, keyPath);
     }
     case 'const':
       return make('schema/value', `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`, keyPath);

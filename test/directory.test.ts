@@ -54,6 +54,12 @@ test('a directory separated by semicolons (Excel in a comma-decimal locale) or t
   assert.match(hints(text('\t'))[0]!, /its fields are separated by tabs: set directory\.delimiter to "\\t"$/);
   assert.match(hints(text(','), ';')[0]!, /its fields are separated by commas: set directory\.delimiter to ","$/);
   assert.deepEqual(hints('sAMAccountName,mail\njdoe,j@example.com\n'), ['the directory has no column "department" (its header has: sAMAccountName, mail)'], 'no advice when the header was split');
+  // Get-ADUser | Select-Object SamAccountName,Mail: the header as the admin typed it.
+  assert.deepEqual(hints('SamAccountName,mail ,Department\njdoe,j@example.com,E\n'), [
+    'the directory has no column "sAMAccountName" (its header has: SamAccountName, mail , Department); did you mean "SamAccountName"? (headers are matched exactly)',
+    'the directory has no column "mail" (its header has: SamAccountName, mail , Department); did you mean "mail "? (headers are matched exactly)',
+    'the directory has no column "department" (its header has: SamAccountName, mail , Department); did you mean "Department"? (headers are matched exactly)',
+  ]);
 
   const dir = tempDir();
   writeFileSync(join(dir, 'users.csv'), text(';'));

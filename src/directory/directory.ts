@@ -1,5 +1,6 @@
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import type { Delimiter, DirectorySpec, User } from '../fleet/model.js';
+import { suggest } from '../diagnostics/suggest.js';
 import { decodeText, firstInvalidXmlChar } from '../source/utf8.js';
 import { readCsv } from './csv.js';
 import { macNameKey } from './names.js';
@@ -206,7 +207,9 @@ export function readDirectory(spec: DirectorySpec, file: string, bytes: Buffer, 
       const known = `${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`;
       // A header read as one cell that holds another delimiter: the export is separated by that one.
       const other = header.length === 1 ? DELIMITERS.find((d) => d !== delimiter && header[0]!.includes(d)) : undefined;
-      const hint = other ? `; its fields are separated by ${DELIMITER_NAMES[other]}: set directory.delimiter to ${JSON.stringify(other)}` : '';
+      // Get-ADUser | Select-Object writes the header as typed: SamAccountName where csvde writes sAMAccountName.
+      const near = other ? undefined : suggest(column, header.slice(0, 200).filter((cell) => cell.length <= 256));
+      const hint = other ? `; its fields are separated by ${DELIMITER_NAMES[other]}: set directory.delimiter to ${JSON.stringify(other)}` : near ? `; did you mean ${JSON.stringify(near)}? (headers are matched exactly)` : '';
       diagnostics.push({
         code: 'directory/unknown-column', severity: CODES['directory/unknown-column'],
         message: `the directory has no column "${column}" (its header has: ${known})${hint}`,

@@ -38,11 +38,66 @@ function auditLonePlists(...args: string[]): { code: number | null; report: Json
   return { code, report: { ...report, findings: report.findings.filter((f) => f.code !== 'audit/missing-plist') } };
 }
 
+test('exemptions in fleet.yaml leave their findings out of the report and its counts while in force, on one thread or several; once past, they come back with a warning', () => {
+  const fleet = join(tempDir(), 'fleet.yaml');
+  writeFileSync(fleet, `${readFileSync(EXAMPLE, 'utf8').replace('file: users.csv', `file: ${join(ROOT, 'examples/users.csv')}`)}
+exemptions:
+  - user: JGarcia                   # as a Mac compares names
+    domain: com.microsoft.Messenger
+    key: DisallowSave               # not MAC-0219's missing plist, which is about no key
+    reason: Legal hold (IT-4211)
+    expires: 2027-03-31
+  - host: mac-0218                  # every finding of the Mac
+    reason: Lab Mac, reimaged monthly
+    expires: 2027-01-31
+  - group: Engineering
+    key: HideTimeStamp
+    reason: Trial of timestamps
+    expires: 2026-12-31
+`);
+  const lines = readFileSync(fleet, 'utf8').split('\n');
+  const expiresLine = (day: string) => lines.findIndex((l) => l.includes(`expires: ${day}`)) + 1;
+  const audit = (now: string, env: NodeJS.ProcessEnv = {}) => {
+    const run = mdmgen(['audit', fleet, PULLED, '--format', 'json'], { env: { MDMGEN_NOW: now, ...env } });
+    const report = JSON.parse(run.stdout) as JsonReport;
+    assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
+    return { code: run.code, stderr: run.stderr, summary: report.summary, left: report.findings.map((f) => `${f.host} ${f.code} ${f.key}`) };
+  };
+  const all = auditJson(EXAMPLE, PULLED).report.findings.map((f) => `${f.host} ${f.code} ${f.key}`);
+
+  const inForce = audit('2026-12-31T23:59:59Z');
+  assert.deepEqual(inForce.left, all.filter((f) => !/^MAC-0217 .* DisallowSave$|^MAC-0218 |^MAC-0102 .* HideTimeStamp$/.test(f)));
+  assert.deepEqual(inForce.summary, { files: 17, unreadable: 1, hosts: 8, users: 8, errors: 3, warnings: 0, infos: 0, exempted: 4 });
+  assert.deepEqual([inForce.code, inForce.stderr], [1, '']);
+  assert.deepEqual(audit('2026-12-31T23:59:59Z', { MDMGEN_THREADS: '2' }), inForce, 'the same with the pull shared among threads');
+
+  // A day later the Engineering trial is over: its finding is back, and stderr says which exemption ran out.
+  const later = audit('2027-01-01T00:00:00Z');
+  assert.deepEqual(later.left, all.filter((f) => !/^MAC-0217 .* DisallowSave$|^MAC-0218 /.test(f)));
+  assert.equal(later.summary.exempted, 3);
+  assert.match(later.stderr, new RegExp(`fleet\\.yaml:${expiresLine('2026-12-31')}:14  warning  this exemption's last day has passed, so the audit reports its findings again: renew it or remove it  exemption/expired`));
+  const validated = mdmgen(['validate', fleet, '--fail-on', 'warning'], { env: { MDMGEN_NOW: '2027-02-01T00:00:00Z' } });
+  assert.equal(validated.code, 1);
+  assert.deepEqual([...validated.stdout.matchAll(/:(\d+):14 {2}warning .* exemption\/expired/g)].map((m) => Number(m[1])), [expiresLine('2027-01-31'), expiresLine('2026-12-31')].sort((a, b) => a - b));
+
+  for (const [entry, expected] of [
+    ['  - { key: DisallowSave, reason: everyone, expires: 2027-01-01 }', /:\d+:5 {2}error {2}an exemption names a host, a user or a group; to exempt every Mac, change the policy instead {2}exemption\/unscoped/],
+    ['  - { user: jdoe, reason: r, expires: 2027-02-30 }', /:\d+:\d+ {2}error {2}expires is not a day of the calendar \(YYYY-MM-DD\) {2}exemption\/invalid-date/],
+    ['  - { user: jdoe, reason: r, expires: 2027-2-3 }', /error {2}exemptions\[3\]\.expires .* {2}schema\/value/],
+    ['  - { user: jdoe, expires: 2027-02-03 }', /schema\/required/],
+  ] as const) {
+    writeFileSync(fleet, `${lines.join('\n')}${entry}\n`);
+    const refused = mdmgen(['validate', fleet]);
+    assert.equal(refused.code, 2, entry);
+    assert.match(refused.stdout, expected, entry);
+  }
+});
+
 test('the example pulls: one finding of each kind, finding by finding, in the JSON that schemas/findings.schema.json describes', () => {
   const { code, report } = auditJson(EXAMPLE, PULLED);
   assert.equal(code, 1);
   assert.ok(validateFindings(report), JSON.stringify(validateFindings.errors));
-  assert.deepEqual(report.summary, { files: 17, unreadable: 1, hosts: 8, users: 8, errors: 5, warnings: 1, infos: 1 });
+  assert.deepEqual(report.summary, { files: 17, unreadable: 1, hosts: 8, users: 8, errors: 5, warnings: 1, infos: 1, exempted: 0 });
   assert.deepEqual(report.findings.map((f) => [f.code, f.severity, f.host, f.user, f.group, f.domain, f.key, f.expected, f.actual]), [
     ['audit/value-mismatch', 'info', 'MAC-0102', 'asmith', 'Engineering', 'com.microsoft.Messenger', 'HideTimeStamp', 'false', 'true'],
     ['audit/value-mismatch', 'error', 'MAC-0217', 'jgarcia', 'Legal', 'com.microsoft.Messenger', 'DisallowSave', 'true', 'false'],
@@ -134,7 +189,7 @@ test('with the files of Managed Preferences pulled too, a forced key is judged w
   assert.equal(conflict.message, 'DisallowSave is true in the computer\'s Managed Preferences, over asmith\'s own file; asmith\'s policy forces false');
   assert.match(readFileSync(EXAMPLE, 'utf8').split('\n')[conflict.policy!.line - 1]!, /^ {8}DisallowSave: false/, 'the line of the group that forces it');
   // jgarcia of MAC-0217 is one user, whose folders differ in case.
-  assert.deepEqual(report.summary, { files: 11, unreadable: 0, hosts: 4, users: 4, errors: 2, warnings: 0, infos: 1 });
+  assert.deepEqual(report.summary, { files: 11, unreadable: 0, hosts: 4, users: 4, errors: 2, warnings: 0, infos: 1, exempted: 0 });
   // A file there that does not hold the key leaves it to the user's own file.
   writeFileSync(join(pull, 'MAC-0217', 'Library', 'Managed Preferences', 'JGarcia', 'com.microsoft.Messenger.plist'), managedPlist(true).replace('DisallowSave', 'HideTimeStamp'));
   assert.deepEqual(shown(auditJson(EXAMPLE, join(pull, 'MAC-0217')).report).filter(([, , key]) => key === 'DisallowSave'), [

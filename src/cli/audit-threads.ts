@@ -315,18 +315,28 @@ export class Tally {
   /**
    * The report's summary and findings. Where the pull held files of Managed Preferences, the computer's are
    * judged for each user of their Mac, and the findings about a user's own file on keys held there
-   * (inForceElsewhere) are left out, and out of the counts.
+   * (inForceElsewhere) are left out, and out of the counts; so are those `exempt` says fleet.yaml exempts,
+   * which are counted as such.
    */
-  report(context: AuditContext): { summary: AuditSummary; findings: Iterable<Finding> } {
-    if (this.managed.size === 0) return { summary: this.summarize(), findings: this.findings };
-    const users = function* (names: Iterable<string>) {
-      for (const name of names) yield { host: name.slice(0, name.indexOf('/')), user: name.slice(name.indexOf('/') + 1) };
-    };
-    this.found(this.managed.againstUsers(users(this.users.names()), context));
-    const summary = this.summarize();
+  report(context: AuditContext, exempt?: (f: Finding) => boolean): { summary: AuditSummary; findings: Iterable<Finding> } {
     const { findings, managed } = this;
-    const kept = (f: Finding) => !inForceElsewhere(f, managed);
-    for (const f of findings) if (!kept(f)) countFinding(summary, f, -1);
+    if (managed.size === 0 && !exempt) return { summary: this.summarize(), findings };
+    if (managed.size > 0) {
+      const users = function* (names: Iterable<string>) {
+        for (const name of names) yield { host: name.slice(0, name.indexOf('/')), user: name.slice(name.indexOf('/') + 1) };
+      };
+      this.found(managed.againstUsers(users(this.users.names()), context));
+    }
+    const summary = this.summarize();
+    const elsewhere = (f: Finding) => managed.size > 0 && inForceElsewhere(f, managed);
+    for (const f of findings) {
+      if (elsewhere(f)) countFinding(summary, f, -1);
+      else if (exempt?.(f)) {
+        countFinding(summary, f, -1);
+        summary.exempted++;
+      }
+    }
+    const kept = (f: Finding) => !elsewhere(f) && !exempt?.(f);
     return { summary, findings: { *[Symbol.iterator]() { for (const f of findings) if (kept(f)) yield f; } } };
   }
 

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditPulled, domainOf, FolderSiblings, missingPlists, type AuditContext, type Finding } from '../audit/audit.js';
 import { loadCatalog } from '../catalog/catalog.js';
+import { exemptAt } from '../fleet/exemptions.js';
 import type { Severity } from '../diagnostics/diagnostic.js';
 import { failsAt, writeFindings, type FindingsFormat } from '../format/findings.js';
 import { formatters } from '../format/formatters.js';
@@ -21,6 +22,9 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     io.stderr(formatters.stylish(loaded.diagnostics, { color: io.stderrIsTTY && !io.env.NO_COLOR }));
     return EXIT.usage;
   }
+  // fleet.yaml's other warnings are validate's to say; an exemption that has run out changes this report.
+  const expired = loaded.diagnostics.filter((d) => d.code === 'exemption/expired');
+  if (expired.length) io.stderr(formatters.stylish(expired, { color: io.stderrIsTTY && !io.env.NO_COLOR }));
   const context: AuditContext = {
     fleet, source, catalog: loadCatalog(),
     usersByName: loaded.users ?? new Map(),
@@ -126,7 +130,7 @@ export async function audit(io: Io, fleetFile: string, paths: string[], options:
     return EXIT.usage;
   }
   for (const found of siblings.take()) tally.missed(missingPlists(found, siblings.missing(found), context, tally.managed));
-  const { summary, findings } = tally.report(context);
+  const { summary, findings } = tally.report(context, exemptAt(fleet.exemptions, io.now()));
   const report = { summary, findings, audited: tally.audited, version: VERSION, fleet: fleetFile };
   const color = io.stdoutIsTTY && !io.env.NO_COLOR;
   await writeFindings(io.stdout, options.format, report, { color });

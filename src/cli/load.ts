@@ -5,6 +5,7 @@ import type { ProgramFile } from '../install-point/install-point.js';
 import { readDirectory, type Directory } from '../directory/directory.js';
 import { CODES, sortDiagnostics, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { checkFleet } from '../fleet/check.js';
+import { expiredExemptions } from '../fleet/exemptions.js';
 import type { Fleet, SecretRef, User } from '../fleet/model.js';
 import { checkUsers } from '../fleet/users.js';
 import type { Certificate } from '../pki/certificates.js';
@@ -32,6 +33,7 @@ export async function loadPolicy(io: Io, file: string): Promise<Loaded> {
   if (!Buffer.isBuffer(fleetBytes)) return { diagnostics: [fleetBytes] };
   const checked = checkFleet(display, fleetBytes);
   const { fleet, source } = checked;
+  if (fleet && source) checked.diagnostics = sortDiagnostics([...checked.diagnostics, ...expiredExemptions(fleet, source, io.now())]);
   if (!fleet?.directory || !source) return { ...checked, bytes: fleetBytes };
 
   const csvPath = resolve(dirname(path), fleet.directory.file);

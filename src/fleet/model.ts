@@ -99,6 +99,20 @@ export interface Fleet {
   signing?: SigningSpec;
   installPoint?: InstallPointSpec;
   network: NetworkSpec;
+  exemptions: readonly Exemption[];
+}
+
+/** Findings the audit leaves out: whose (host, user or group), which (domain, key), why and until when. */
+export interface Exemption {
+  host?: string;
+  user?: string;
+  group?: string;
+  domain?: string;
+  key?: string;
+  reason: string;
+  /** The last day it applies, YYYY-MM-DD (UTC). */
+  expires: string;
+  keyPath: KeyPath;
 }
 
 /** One row of the directory export. */

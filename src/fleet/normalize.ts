@@ -4,7 +4,7 @@ import { CODES, displayKeyPath, type Code, type Diagnostic, type KeyPath } from 
 import { Real, type PlistDict, type PlistValue } from '../plist/value.js';
 import { suggest } from '../diagnostics/suggest.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
-import type { Account, Delimiter, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
+import type { Account, Delimiter, Exemption, Fleet, Group, InstallPointSpec, Manage, Policy, SecretRef, Setting, SigningSpec } from './model.js';
 import { isTemplate } from './templates.js';
 import { booleanHint, typeName } from './validate-schema.js';
 
@@ -67,6 +67,7 @@ export function normalize(source: YamlSource, data: unknown, catalog: Catalog): 
       allowPersonalAccounts: asObject(root.network).allowPersonalAccounts === true,
       ttl: typeof asObject(root.network).ttl === 'bigint' ? Number(asObject(root.network).ttl) : 3600,
     },
+    exemptions: (Array.isArray(root.exemptions) ? root.exemptions : []).map((raw: unknown, i: number) => readExemption(asObject(raw), ['exemptions', i])),
   };
   return { fleet, diagnostics };
 }
@@ -90,6 +91,16 @@ function readSigning(raw: Data): SigningSpec {
     ...(typeof raw.key === 'string' && { key: raw.key }),
     ...(typeof raw.pkcs12 === 'string' && { pkcs12: raw.pkcs12 }),
     ...(passphrase && { passphrase }),
+  };
+}
+
+function readExemption(raw: Data, keyPath: KeyPath): Exemption {
+  const optional = (name: 'host' | 'user' | 'group' | 'domain' | 'key') => typeof raw[name] === 'string' && { [name]: raw[name] };
+  return {
+    ...optional('host'), ...optional('user'), ...optional('group'), ...optional('domain'), ...optional('key'),
+    reason: String(raw.reason ?? ''),
+    expires: String(raw.expires ?? ''),
+    keyPath,
   };
 }
 

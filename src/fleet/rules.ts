@@ -1,6 +1,7 @@
 import { loadPorts } from '../catalog/ports.js';
 import { CODES, type Code, type Diagnostic, type KeyPath } from '../diagnostics/diagnostic.js';
 import { locate, type YamlSource } from '../source/yaml-source.js';
+import { exemptionEnd } from './exemptions.js';
 import type { Fleet, Policy, Setting } from './model.js';
 import { isTemplate, templateProblem } from './templates.js';
 
@@ -48,7 +49,19 @@ export function checkRules(source: YamlSource, fleet: Fleet, data: Record<string
   checkGroupNames(fleet, report);
   checkAccounts(fleet, variables, report);
   checkSigning(fleet, report);
+  checkExemptions(fleet, report);
   return diagnostics;
+}
+
+/** An exemption names whom it exempts (exempting every Mac is a change of policy) and a day that exists. */
+function checkExemptions(fleet: Fleet, report: Report): void {
+  for (const exemption of fleet.exemptions) {
+    if (exemption.host === undefined && exemption.user === undefined && exemption.group === undefined) {
+      report('exemption/unscoped', 'an exemption names a host, a user or a group; to exempt every Mac, change the policy instead', exemption.keyPath);
+    } else if (Number.isNaN(exemptionEnd(exemption))) {
+      report('exemption/invalid-date', 'expires is not a day of the calendar (YYYY-MM-DD)', [...exemption.keyPath, 'expires']);
+    }
+  }
 }
 
 function checkTemplate(text: string, what: string, keyPath: KeyPath, variables: readonly string[] | undefined, report: Report): void {

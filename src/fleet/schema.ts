@@ -167,6 +167,25 @@ export function fleetSchema(catalog: Catalog, { forValidation = false } = {}): S
           application: { type: 'string', minLength: 2, maxLength: 1024, pattern: '^/[^\\u0000]*$', description: 'Where the program lives once installed (default "/Applications/Microsoft Messenger"); uninstall.sh removes it.' },
         },
       },
+      exemptions: {
+        type: 'array',
+        maxItems: 10000,
+        description: 'Findings the audit leaves out, each approved for a reason until a date: who (host, user or group), and what (a domain, a key, or all of them).',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason', 'expires'],
+          properties: {
+            host: text('The Mac, as its folder in the pull is named (compared ignoring case).', 255),
+            user: text('The user, as their home folder is named (compared as a Mac compares names).', 255),
+            group: text('The directory group whose users are exempt.', 256),
+            domain: text('The preference domain (com.microsoft.Messenger); every domain if left out.', 255),
+            key: text('The preference key (DisallowSave); every key of the domain if left out.', 255),
+            reason: text('Why, for whoever reads the policy next (a ticket number, say).', 1024),
+            expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', maxLength: 10, description: 'The last day it applies, as YYYY-MM-DD (UTC). After it, the findings come back and validate warns.' },
+          },
+        },
+      },
       network: {
         type: 'object',
         additionalProperties: false,

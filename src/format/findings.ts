@@ -10,6 +10,8 @@ export interface AuditSummary {
   errors: number;
   warnings: number;
   infos: number;
+  /** Findings left out because fleet.yaml exempts them. */
+  exempted: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface AuditReport {
 export type FindingsFormatter = (report: AuditReport, context: { color: boolean }) => Iterable<string>;
 
 export function summarize(files: number, findings: Iterable<Finding>, hosts: number, users: number): AuditSummary {
-  const summary = { files, unreadable: 0, hosts, users, errors: 0, warnings: 0, infos: 0 };
+  const summary = { files, unreadable: 0, hosts, users, errors: 0, warnings: 0, infos: 0, exempted: 0 };
   for (const f of findings) countFinding(summary, f);
   return summary;
 }
@@ -75,7 +77,7 @@ export const stylish: FindingsFormatter = function* ({ summary, findings }, { co
   }
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
   const total = findingCount(summary);
-  yield `${total ? '\n' : ''}${n(total, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}\n`;
+  yield `${total ? '\n' : ''}${n(total, 'finding')} (${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}, ${n(summary.infos, 'info')}) in ${n(summary.files, 'plist')} from ${n(summary.hosts, 'host')} and ${n(summary.users, 'user')}${summary.unreadable ? `; ${summary.unreadable} unreadable` : ''}${summary.exempted ? `; ${summary.exempted} exempted by fleet.yaml` : ''}\n`;
 };
 
 /** The contract (schemas/findings.schema.json): every field present, null where it does not apply. */

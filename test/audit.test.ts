@@ -93,6 +93,27 @@ exemptions:
   }
 });
 
+test('an exemption covers the findings that match every field it names, and only while in force', async () => {
+  const { exemptAt } = await import('../src/fleet/exemptions.js');
+  const exemption = (fields: Record<string, string>) => ({ reason: 'r', expires: '2027-01-31', keyPath: [], ...fields });
+  const finding = { host: 'MAC-1', user: 'Jürgen', group: 'Legal', domain: 'com.microsoft.Messenger', key: 'DisallowSave' };
+  const now = new Date('2027-01-31T12:00:00Z');
+  const cases: [Record<string, string>, boolean][] = [
+    [{ host: 'mac-1', user: 'JU\u0308RGEN' }, true],
+    [{ host: 'mac-1', user: 'other' }, false],
+    [{ user: 'jürgen', group: 'Legal', key: 'DisallowSave' }, true],
+    [{ user: 'jürgen', group: 'legal' }, false],
+    [{ group: 'Legal', domain: 'com.microsoft.MessengerDaemon' }, false],
+    [{ group: 'Legal', domain: 'com.microsoft.Messenger' }, true],
+    [{ host: 'MAC-2' }, false],
+  ];
+  for (const [fields, covered] of cases) assert.equal(exemptAt([exemption(fields)], now)!(finding), covered, JSON.stringify(fields));
+  const many = exemptAt(cases.map(([fields]) => exemption(fields)), now)!;
+  assert.equal(many(finding), true);
+  assert.equal(many({ ...finding, host: null, user: null, group: null }), false, 'a finding about no one (audit/no-plists) is never exempt');
+  assert.equal(exemptAt([exemption({ host: 'mac-1' })], new Date('2027-02-01T00:00:00Z')), undefined, 'none in force after its last day');
+});
+
 test('the example pulls: one finding of each kind, finding by finding, in the JSON that schemas/findings.schema.json describes', () => {
   const { code, report } = auditJson(EXAMPLE, PULLED);
   assert.equal(code, 1);

@@ -50,6 +50,13 @@ function createProgram(io: Io, setExit: (code: number) => void): commander.Comma
     .option('--ca <cert>', 'a trusted root (PEM or DER); repeat for several', (value: string, previous: string[] = []) => [...previous, value])
     .action(async (paths: string[], options) => setExit(await (await import('./inspect.js')).verify(io, paths, options)));
 
+  program.command('diff')
+    .description('what changes between two builds (output folders): files added, removed or changed, and the settings of each profile and plist that did')
+    .argument('<old>', 'the earlier build\'s output folder')
+    .argument('<new>', 'the later build\'s output folder')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (oldDir: string, newDir: string, options) => setExit(await (await import('./diff.js')).diff(io, oldDir, newDir, options)));
+
   program.command('inspect')
     .description('print any plist or profile (XML, binary or signed) as data')
     .argument('<file>', 'a plist or .mobileconfig (- for standard input)')

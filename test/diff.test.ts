@@ -45,6 +45,14 @@ test('diff of two builds: the settings each profile and plist changed, grouped w
 
   const same = mdmgen(['diff', old, old]);
   assert.deepEqual([same.code, same.stdout], [0, 'The two builds are the same.\n']);
+
+  // The same policy with binary plists: every plist differs, no setting does.
+  const binary = join(tempDir(), 'binary');
+  assert.equal(mdmgen(['build', exampleCopy(), '-o', binary, '--plist-format', 'binary']).code, 0);
+  const encoding = mdmgen(['diff', old, binary, '--format', 'json']);
+  const plists = (JSON.parse(encoding.stdout) as { artifacts: { kind: string; settings: unknown[] | null }[] }).artifacts.filter((a) => a.kind === 'plist');
+  assert.ok(plists.length >= 6 && plists.every((a) => Array.isArray(a.settings) && a.settings.length === 0), encoding.stdout);
+  assert.match(mdmgen(['diff', old, binary]).stdout, /^changed: plists\/base\/com\.microsoft\.Messenger\.plist, .*\n {2}no setting changed: only its encoding \(XML or binary\)\n/m);
 });
 
 test('diff: a new organization identifier is said to install every profile anew; signed builds are compared by their content', () => {

@@ -29,8 +29,8 @@ export interface ArtifactChange {
   kind: string;
   change: 'added' | 'removed' | 'changed';
   identifier: string | null;
-  /** For a profile or plist in both builds, what it sets differently; empty for other files. */
-  settings: SettingChange[];
+  /** For a profile or plist in both builds, what it sets differently; null for other files, and where one side is not a plist. */
+  settings: SettingChange[] | null;
 }
 
 const MANAGE = { Forced: 'forced', 'Set-Once': 'once' } as const;
@@ -96,26 +96,30 @@ export function compareSettings(old: Map<string, Setting>, now: Map<string, Sett
     .map((name) => ({ setting: name, old: old.get(name)?.shown ?? null, new: now.get(name)?.shown ?? null }));
 }
 
-/** The artifacts two manifests differ in, in path order, with `settingsOf` asked for the changed profiles and plists. */
+/**
+ * The artifacts two manifests differ in, in path order, with `settingsOf` asked for the changed profiles and
+ * plists (a few at a time: one after the other, reading the files took most of a diff of 10,000 profiles).
+ */
 export async function compareManifests(old: readonly ManifestArtifact[], now: readonly ManifestArtifact[], settingsOf: (artifact: ManifestArtifact, side: 'old' | 'new') => Promise<Map<string, Setting> | undefined>): Promise<ArtifactChange[]> {
   const before = new Map(old.map((a) => [a.path, a]));
   const after = new Map(now.map((a) => [a.path, a]));
-  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-  const changes: ArtifactChange[] = [];
-  for (const path of paths) {
+  const differing = [...new Set([...before.keys(), ...after.keys()])].sort().filter((path) => before.get(path)?.sha256 !== after.get(path)?.sha256);
+  const compare = async (path: string): Promise<ArtifactChange> => {
     const [a, b] = [before.get(path), after.get(path)];
-    if (a && b && a.sha256 === b.sha256) continue;
     const artifact = (b ?? a)!;
-    const change = !a ? 'added' : !b ? 'removed' : 'changed';
-    let settings: SettingChange[] = [];
+    let settings: SettingChange[] | null = null;
     if (a && b && (b.kind === 'profile' || b.kind === 'plist')) {
       const [was, is] = await Promise.all([settingsOf(a, 'old'), settingsOf(b, 'new')]);
       if (was && is) settings = compareSettings(was, is);
     }
-    changes.push({ path, kind: artifact.kind, change, identifier: artifact.identifier ?? null, settings });
-  }
+    return { path, kind: artifact.kind, change: !a ? 'added' : !b ? 'removed' : 'changed', identifier: artifact.identifier ?? null, settings };
+  };
+  const changes: ArtifactChange[] = [];
+  for (let i = 0; i < differing.length; i += IN_FLIGHT) changes.push(...await Promise.all(differing.slice(i, i + IN_FLIGHT).map(compare)));
   return changes;
 }
+
+const IN_FLIGHT = 16;
 
 /**
  * For people: the profiles and plists that changed, with the settings that did (those that changed the same
@@ -136,8 +140,10 @@ export function* diffText(changes: readonly ArtifactChange[]): Iterable<string> 
   for (const group of sameWay.values()) {
     const first = group[0]!;
     yield `${first.change}: ${listed(group.map((c) => c.path))}\n`;
-    const width = Math.max(0, ...first.settings.map((s) => s.setting.length));
-    for (const s of first.settings) yield `  ${s.setting.padEnd(width)}  ${s.old ?? '(not set)'} -> ${s.new ?? '(not set)'}\n`;
+    const settings = first.settings ?? [];
+    const width = Math.max(0, ...settings.map((s) => s.setting.length));
+    for (const s of settings) yield `  ${s.setting.padEnd(width)}  ${s.old ?? '(not set)'} -> ${s.new ?? '(not set)'}\n`;
+    if (first.settings?.length === 0) yield `  no setting changed: only ${first.kind === 'profile' ? 'its PayloadDescription or PayloadUUIDs' : 'its encoding (XML or binary)'}\n`;
     if (first.kind === 'profile') yield `  on the Macs: ${effect(first)}\n`;
   }
   if (installPoint.length) {
@@ -154,7 +160,7 @@ const listed = (paths: readonly string[], most = 5) => (paths.length > most ? `$
 function effect(change: ArtifactChange): string {
   if (change.change === 'added') return 'a new profile to install';
   if (change.change === 'removed') return 'no longer built: remove it from the MDM, or the Macs keep it';
-  return change.settings.some((s) => s.setting === 'profile PayloadIdentifier')
+  return change.settings?.some((s) => s.setting === 'profile PayloadIdentifier')
     ? 'its PayloadIdentifier changes, so it installs as a new profile and the old one stays until the MDM removes it'
     : 'the same PayloadIdentifier, so the installed profile is updated in place';
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { loadCatalog } from '../src/catalog/catalog.js';
+import * as helpers from './helpers/helpers.js';
 import { ROOT, SHARED } from './helpers/helpers.js';
 
 const SEED = join(SHARED, 'seeds', '004_b1daf1e14548af26.txt');
@@ -101,4 +102,36 @@ test('the baked catalogue and port table (dist/generated) are the YAML in profil
   const { BAKED_PORTS, readPortsSource } = await import('../src/catalog/ports.js');
   assert.deepEqual(JSON.parse(readFileSync(BAKED_CATALOG, 'utf8')), readCatalogSources());
   assert.deepEqual(JSON.parse(readFileSync(BAKED_PORTS, 'utf8')), readPortsSource());
+});
+
+test('mdmgen schema --jamf: a Jamf Pro manifest of each domain, every key that applies in the guide\'s order, which the plists mdmgen builds satisfy', () => {
+  const { mdmgen: run, exampleCopy, loadWithPlistlib, tempDir, untag } = helpers;
+  const out = join(tempDir(), 'out');
+  assert.equal(run(['build', exampleCopy(), '-o', out]).code, 0);
+  for (const [domain, entry] of loadCatalog()) {
+    const printed = run(['schema', '--jamf', domain]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const manifest = JSON.parse(printed.stdout) as { title: string; description: string; properties: Record<string, { title: string; description: string; property_order: number; type: string; enum?: number[]; options?: { enum_titles: string[] } }> };
+    assert.equal(manifest.title, `${entry.title} (${domain})`);
+    const applying = [...entry.keys.values()].filter((k) => k.status === 'applies' && k.type !== 'data');
+    assert.deepEqual(Object.keys(manifest.properties), applying.map((k) => k.name));
+    const orders = Object.values(manifest.properties).map((p) => p.property_order);
+    assert.deepEqual(orders, [...orders].sort((a, b) => a - b));
+    for (const key of applying) {
+      const property = manifest.properties[key.name]!;
+      assert.equal(property.type, key.type);
+      assert.equal(property.description, key.description);
+      if (key.values) assert.deepEqual([property.enum, property.options?.enum_titles], [Object.values(key.values), Object.keys(key.values)]);
+    }
+    // As a JSON Schema (Jamf's own keywords aside), it accepts the plists built for the example, read by CPython.
+    const validate = new Ajv({ strict: false }).compile({ type: 'object', properties: manifest.properties });
+    for (const group of ['base', 'groups/Engineering', 'groups/Legal']) {
+      const plist = JSON.parse(JSON.stringify(untag(loadWithPlistlib(join(out, 'plists', group, `${domain}.plist`))), (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+      assert.ok(validate(plist), `${group} ${domain}: ${JSON.stringify(validate.errors)}`);
+    }
+    if (domain === 'com.microsoft.MessengerDaemon') assert.equal(validate({ RTCTransport: '4' }), false, 'the string "4" defaults write leaves is refused');
+  }
+  const unknown = run(['schema', '--jamf', 'com.apple.iChat']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, 'mdmgen: --jamf takes one of the domains the catalogue knows: com.microsoft.Messenger, com.microsoft.MessengerDaemon\n');
 });

@@ -162,7 +162,18 @@ export async function init(io: Io, dir: string, options: { force?: boolean }): P
   return EXIT.ok;
 }
 
-export async function schema(io: Io): Promise<number> {
-  io.stdout(`${JSON.stringify(fleetSchema(loadCatalog()), null, 2)}\n`);
+export async function schema(io: Io, options: { jamf?: string } = {}): Promise<number> {
+  const catalog = loadCatalog();
+  if (options.jamf === undefined) {
+    io.stdout(`${JSON.stringify(fleetSchema(catalog), null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const entry = catalog.get(options.jamf);
+  if (!entry) {
+    io.stderr(`mdmgen: --jamf takes one of the domains the catalogue knows: ${[...catalog.keys()].join(', ')}\n`);
+    return EXIT.usage;
+  }
+  const { jamfManifest } = await import('../catalog/jamf.js');
+  io.stdout(`${JSON.stringify(jamfManifest(entry), null, 2)}\n`);
   return EXIT.ok;
 }

@@ -70,8 +70,9 @@ function createProgram(io: Io, setExit: (code: number) => void): commander.Comma
     .action(async (dir: string, options) => setExit(await (await import('./commands.js')).init(io, dir, options)));
 
   program.command('schema')
-    .description('print the fleet.yaml JSON Schema (for editors and CI)')
-    .action(async () => setExit(await (await import('./commands.js')).schema(io)));
+    .description('print the fleet.yaml JSON Schema (for editors and CI), or with --jamf a preference domain\'s Jamf Pro manifest')
+    .option('--jamf <domain>', 'print the Jamf Pro Application & Custom Settings manifest of com.microsoft.Messenger or com.microsoft.MessengerDaemon')
+    .action(async (options) => setExit(await (await import('./commands.js')).schema(io, options)));
 
   return program;
 }

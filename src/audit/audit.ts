@@ -512,7 +512,7 @@ function sameValue(a: PlistValue, b: PlistValue): boolean {
 }
 
 /** A value as the admin wrote it: `tls (4)` for a key the catalogue names the numbers of; any other as display shows it, cut short. */
-function describe(catalog: Catalog, domain: string, key: string, value: PlistValue): string {
+export function describe(catalog: Catalog, domain: string, key: string, value: PlistValue): string {
   const catalogKey = catalog.get(domain)?.keys.get(key);
   return catalogKey && typeof value === 'number' ? describeValue(catalogKey, value) : display(value);
 }

@@ -50,6 +50,14 @@ function createProgram(io: Io, setExit: (code: number) => void): commander.Comma
     .option('--ca <cert>', 'a trusted root (PEM or DER); repeat for several', (value: string, previous: string[] = []) => [...previous, value])
     .action(async (paths: string[], options) => setExit(await (await import('./inspect.js')).verify(io, paths, options)));
 
+  program.command('explain')
+    .description('what a user (or --group, or the base policy) gets, and the line of fleet.yaml each setting comes from')
+    .argument('<fleet>', 'the fleet.yaml policy file')
+    .argument('[user]', 'a user of the directory (their short name, as a Mac compares names)')
+    .option('--group <name>', 'a group of fleet.yaml instead of a user')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (fleet: string, user: string | undefined, options) => setExit(await (await import('./explain.js')).explain(io, fleet, user, options)));
+
   program.command('diff')
     .description('what changes between two builds (output folders): files added, removed or changed, and the settings of each profile and plist that did')
     .argument('<old>', 'the earlier build\'s output folder')
